@@ -63,4 +63,11 @@ struct vsva_device {
 	void *backend;
 };
 
+/*
+ * Look up a device of @ctx by id and take a reference (NULL if none);
+ * release it with vsva_device_put().  Safe without ctx->lock.
+ */
+struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id);
+void vsva_device_put(struct vsva_device *dev);
+
 #endif /* _VSVA_PRIV_H */

@@ -417,7 +417,6 @@ struct vsva_fault {
  * @out_max_pinned: bytes this context may pin (the caller's RLIMIT_MEMLOCK;
  *                  ~0 for no limit)
  * @out_module_version: module version, (major << 16) | (minor << 8) | patch
- * @__reserved: zero
  */
 struct vsva_info {
 	__u32 argsz;
@@ -437,6 +436,7 @@ struct vsva_info {
 	__aligned_u64 out_features;
 	__aligned_u64 out_max_pinned;
 };
+
 #define VSVA_GET_INFO _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x00)
 
 /**
@@ -452,6 +452,7 @@ struct vsva_domain_alloc {
 	__u32 out_domain_id;
 	__u32 __reserved;
 };
+
 #define VSVA_DOMAIN_ALLOC _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x01)
 
 /**
@@ -468,6 +469,7 @@ struct vsva_destroy {
 	__u32 id;
 	__u32 __reserved;
 };
+
 #define VSVA_DOMAIN_DESTROY _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x02)
 
 /** VSVA_MAP_READ - devices may read the range. */
@@ -502,6 +504,7 @@ struct vsva_map {
 	__u32 err_len;
 	__u32 __reserved2;
 };
+
 #define VSVA_MAP _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x03)
 
 /**
@@ -527,6 +530,7 @@ struct vsva_unmap {
 	__aligned_u64 length;
 	__aligned_u64 out_unmapped;
 };
+
 #define VSVA_UNMAP _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x04)
 
 /** VSVA_DEV_CAP_PASID - the endpoint supports PASID (20 bits). */
@@ -568,6 +572,7 @@ struct vsva_device_attach {
 	__u32 err_len;
 	__u32 __reserved;
 };
+
 #define VSVA_DEVICE_ATTACH _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x05)
 /* Argument: struct vsva_destroy, id = device id. */
 #define VSVA_DEVICE_DETACH _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x06)
@@ -601,6 +606,7 @@ struct vsva_pasid_alloc {
 	__u32 err_len;
 	__u32 __reserved2;
 };
+
 #define VSVA_PASID_ALLOC _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x07)
 
 /**
@@ -616,6 +622,7 @@ struct vsva_pasid_free {
 	__u32 hpasid;
 	__u32 __reserved;
 };
+
 #define VSVA_PASID_FREE _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x08)
 
 /** VSVA_TARGET_DOMAIN - @target_id names a domain: every device of it. */
@@ -651,6 +658,7 @@ struct vsva_nesting_op {
 	__u32 err_len;
 	__u32 __reserved;
 };
+
 #define VSVA_BIND_GPASID _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x09)
 #define VSVA_UNBIND_GPASID _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x0a)
 #define VSVA_CACHE_INVALIDATE _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x0b)
@@ -672,6 +680,7 @@ struct vsva_nesting_op {
  * @err_uptr: optional message buffer (names the failing entry's index)
  * @err_len: its size
  * @__reserved: must be 0
+ * @__reserved2: must be 0
  *
  * Entries are handled in order; the first failing entry stops the batch,
  * its errno is returned and @entry_num says how many were handled before
@@ -689,6 +698,7 @@ struct vsva_cache_invalidate_batch {
 	__u32 err_len;
 	__u32 __reserved2;
 };
+
 #define VSVA_CACHE_INVALIDATE_BATCH _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x0c)
 
 /**
@@ -708,6 +718,7 @@ struct vsva_fault_alloc {
 	__u32 out_fault_fd;
 	__u32 __reserved;
 };
+
 #define VSVA_FAULT_ALLOC _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x0d)
 
 /** VSVA_FAULT_EVENT_LOST - records were dropped before this one (queue full). */
@@ -786,6 +797,7 @@ struct vsva_emu_dma {
 	__u32 out_grpid;
 	struct vsva_fault_unrecoverable out_fault;
 };
+
 #define VSVA_EMU_DMA _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x20)
 
 /**
@@ -801,6 +813,7 @@ struct vsva_emu_dma {
  * @out_gpasid: the guest PASID, when @out_gpasid_valid
  * @out_gpasid_valid: 1 when a guest PASID was given
  * @out_domain_id: the stage-2 domain the entry nests on
+ * @__reserved: zero
  */
 struct vsva_emu_pasid_entry {
 	__u32 argsz;
@@ -816,6 +829,7 @@ struct vsva_emu_pasid_entry {
 	__u32 out_domain_id;
 	__u32 __reserved;
 };
+
 #define VSVA_EMU_PASID_ENTRY _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x21)
 
 /**
@@ -865,6 +879,7 @@ struct vsva_emu_counters {
 	__aligned_u64 out_pasids;
 	__aligned_u64 out_bindings;
 };
+
 #define VSVA_EMU_COUNTERS _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x22)
 
 #endif /* _UAPI_LINUX_VSVA_H */

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+// HostIommu over libvsva (/dev/vsva): the production backend of the adapter.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <utility>
+
+#include <vsva/vsva.h>
+
+#include "vsva/qemu/host_iommu.h"
+
+namespace vsva::qemu {
+
+/// Converts a libvsva error into the adapter's.
+Error from_libvsva(const vsva::Error& e);
+
+/// Binds, unbinds and invalidates through libvsva.  The devices are the
+/// caller's (it attaches them); this object owns the PASIDs and Bindings it
+/// creates, so destroying it unbinds and frees everything it made.
+class LibvsvaHost final : public HostIommu {
+ public:
+  explicit LibvsvaHost(const vsva::Context& ctx) : ctx_(ctx) {}
+  /// Registers a device under its kernel id (Device::id()).
+  void add_device(const vsva::Device& dev) { devs_.insert_or_assign(dev.id(), &dev); }
+  /// Forgets a device; its Bindings must be gone (adapter unbinds first).
+  void remove_device(uint32_t id) { devs_.erase(id); }
+
+  Expected<uint32_t> alloc_pasid(uint32_t gpasid) override;
+  Status free_pasid(uint32_t hpasid) override;
+  Status bind(const BindRequest& b) override;
+  Status unbind(const BindRequest& b) override;
+  /// One VSVA_CACHE_INVALIDATE_BATCH per run of entries for the same
+  /// device (the kernel's batch targets one device).
+  Expected<BatchResult> invalidate(std::span<const Invalidation> batch) override;
+
+  /// The host PASID object for @hpasid (for emulated DMA in the VMM).
+  const vsva::Pasid* pasid(uint32_t hpasid) const;
+  /// Kernel batch calls made so far.
+  [[nodiscard]] uint64_t batch_calls() const { return batch_calls_; }
+
+ private:
+  const vsva::Context& ctx_;
+  std::map<uint32_t, const vsva::Device*> devs_;
+  std::map<uint32_t, vsva::Pasid> pasids_;                        // hpasid →
+  std::map<std::pair<uint32_t, uint32_t>, vsva::Binding> binds_;  // (dev, hpasid) →
+  uint64_t batch_calls_ = 0;
+};
+
+/// The adapter's invalidation as a libvsva one.  One granule of 4 KiB << AM
+/// is expressed with the largest granule libvsva accepts (4K/2M/1G) that
+/// divides it: the same bytes, e.g. AM=10 (4 MiB) → 2 × 2 MiB.
+vsva::Result<vsva::Invalidation> to_libvsva(const Invalidation& inv);
+
+}  // namespace vsva::qemu

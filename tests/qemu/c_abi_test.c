@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The C ABI compiles as plain C and works end to end in dry-run mode: a
+ * guest PASID entry is bound, a P_IOTLB + wait batch is processed and the
+ * status written, an invalid descriptor returns -EINVAL with a message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vsva-qemu.h"
+
+static unsigned char ram[1 << 20] __attribute__((aligned(4096)));
+static int failures;
+
+#define CHECK(cond)                                                             \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__,  \
+				__LINE__, #cond);                               \
+			failures++;                                             \
+		}                                                               \
+	} while (0)
+
+static int rw(void *opaque, uint64_t gpa, void *buf, size_t len, int is_write)
+{
+	(void)opaque;
+	if (gpa + len > sizeof(ram))
+		return -1;
+	if (is_write)
+		memcpy(ram + gpa, buf, len);
+	else
+		memcpy(buf, ram + gpa, len);
+	return 0;
+}
+
+static void put64(uint64_t gpa, uint64_t v)
+{
+	memcpy(ram + gpa, &v, 8);
+}
+
+int main(void)
+{
+	struct vsva_qemu_open_args args;
+	vsva_qemu_ctx *ctx = NULL;
+	vsva_qemu_dev *dev = NULL;
+	struct vsva_qemu_desc_result res;
+	struct vsva_qemu_stats st;
+	uint64_t pe[8] = { 0 };
+	uint64_t d[4] = { 0 };
+	uint32_t status = 0;
+	int rc;
+
+	memset(&args, 0, sizeof(args));
+	args.size = sizeof(args);
+	CHECK(vsva_qemu_open(&args, &ctx) == -EINVAL); /* no dma_rw */
+	args.dma_rw = rw;
+	args.flags = 1u << 7;
+	CHECK(vsva_qemu_open(&args, &ctx) == -EOPNOTSUPP);
+	args.flags = VSVA_QEMU_OPEN_DRY_RUN;
+	rc = vsva_qemu_open(&args, &ctx);
+	CHECK(rc == 0 && ctx != NULL);
+	if (!ctx)
+		return 1;
+
+	CHECK(vsva_qemu_map_ram(ctx, 0, sizeof(ram), ram) == 0);
+	CHECK(vsva_qemu_map_ram(ctx, 0x123, 0x1000, ram) == -EINVAL);
+	CHECK(strlen(vsva_qemu_last_error(ctx)) > 0);
+	CHECK(vsva_qemu_attach_device(ctx, 0x0100, 0x0100, 0, &dev) == 0);
+	CHECK(vsva_qemu_attach_device(ctx, 0x0100, 0x0100, 0, &dev) == -EEXIST);
+
+	/* PASID directory at 0x10000 (PDTS 0), table at 0x11000, PASID 5. */
+	put64(0x10000, 0x11000 | 1);
+	pe[0] = 1 | (1u << 6);           /* P, PGTT = first stage */
+	pe[1] = 3;                       /* DID 3 */
+	pe[2] = 0x40000 | 1;             /* FS root, SRE */
+	memcpy(ram + 0x11000 + 5 * 64, pe, sizeof(pe));
+	CHECK(vsva_qemu_set_pasid_dir(dev, 1, 0x10000, 0) == 0);
+	CHECK(vsva_qemu_sync_pasid(dev, 5) == 0);
+	CHECK(vsva_qemu_bind_pasid_entry(dev, 5, pe) == 0); /* identical: no-op */
+
+	pe[1] = 3 | (1ull << 30); /* bit 94 (PWT in rev 3.x) */
+	CHECK(vsva_qemu_bind_pasid_entry(dev, 6, pe) == -EINVAL);
+	CHECK(strstr(vsva_qemu_last_error(ctx), "reserved") != NULL);
+
+	/* P_IOTLB page-selective, AM 9, then a wait with SW and IF. */
+	d[0] = 6 | (3u << 4) | (3u << 16) | (5ull << 32);
+	d[1] = 0x200000 | 9;
+	CHECK(vsva_qemu_process_desc(ctx, d, 4, 1, &res) == 0);
+	CHECK(res.type == 6 && res.forwarded == 1 && res.flags == 0);
+	d[0] = 5 | (1u << 4) | (1u << 5) | (0xabcdull << 32);
+	d[1] = 0x30000;
+	CHECK(vsva_qemu_process_desc(ctx, d, 4, 1, &res) == 0);
+	CHECK(res.flags == (VSVA_QEMU_DESC_WAIT | VSVA_QEMU_DESC_STATUS_WRITTEN |
+			    VSVA_QEMU_DESC_INTERRUPT));
+	memcpy(&status, ram + 0x30000, 4);
+	CHECK(status == 0xabcd);
+
+	/* AM 19 > MAMV 18: invalid descriptor (IQE). */
+	d[0] = 6 | (3u << 4) | (3u << 16) | (5ull << 32);
+	d[1] = 19;
+	CHECK(vsva_qemu_process_desc(ctx, d, 4, 1, &res) == -EINVAL);
+	CHECK(strstr(vsva_qemu_last_error(ctx), "MAMV") != NULL);
+	/* 128-bit descriptor in scalable mode: invalid. */
+	CHECK(vsva_qemu_process_desc(ctx, d, 2, 1, &res) == -EINVAL);
+
+	CHECK(vsva_qemu_page_response(dev, 5, 1, VSVA_QEMU_RESP_SUCCESS) == 0);
+	CHECK(vsva_qemu_page_response(dev, 9, 1, VSVA_QEMU_RESP_SUCCESS) == -ENOENT);
+	CHECK(vsva_qemu_fault_fd(ctx) == -EOPNOTSUPP);
+	{
+		char b[8];
+		uint32_t done = 7;
+
+		CHECK(vsva_qemu_emu_dma(dev, 5, 0x1000, b, sizeof(b), 0, &done) == -EOPNOTSUPP);
+		CHECK(done == 0);
+		CHECK(vsva_qemu_emu_dma(dev, 9, 0x1000, b, sizeof(b), 0, &done) == -ENOENT);
+	}
+
+	CHECK(vsva_qemu_get_stats(ctx, &st) == 0);
+	CHECK(st.binds == 1 && st.submissions == 1 && st.invalidations == 1);
+	CHECK(st.waits == 1 && st.invalid_descriptors == 2 && st.bad_entries == 1);
+
+	CHECK(vsva_qemu_unbind(dev, 5) == 0);
+	CHECK(vsva_qemu_unbind(dev, 5) == -ENOENT);
+	CHECK(vsva_qemu_detach_device(dev) == 0);
+	vsva_qemu_close(ctx);
+
+	if (failures)
+		fprintf(stderr, "c_abi_test: %d failure(s)\n", failures);
+	else
+		printf("c_abi_test: all checks passed\n");
+	return failures ? 1 : 0;
+}

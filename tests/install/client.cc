@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* A client of the installed libvsva: public headers and symbols only. */
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+
+#include <vsva/emu.h>
+#include <vsva/vsva.h>
+
+int main(int argc, char** argv) {
+    int failed = 0;
+    auto check = [&](bool ok, const std::string& what) {
+        fmt::print("{} {}\n", ok ? "ok  " : "FAIL", what);
+        failed += !ok;
+    };
+    check(vsva::library_version() == "0.1.0",
+          fmt::format("library version {}", vsva::library_version()));
+
+    auto inv = vsva::Invalidation::range(vsva::Cache::Iotlb, 5, 0x1000, 0x2000);
+    check(inv.ok() && inv->nb_granules() == 2, "Invalidation::range");
+    vsva::InvalidationQueue q;
+    q.add(*inv);
+    q.add(*vsva::Invalidation::range(vsva::Cache::Iotlb, 5, 0x3000, 0x1000));
+    check(q.prepared().size() == 1, "queue merges adjacent ranges");
+
+    auto ctx = vsva::Context::open({.path = "/nonexistent/vsva"});
+    check(!ctx.ok() && ctx.error().code() == ENOENT &&
+                  ctx.error().message().find("modprobe vsva") != std::string::npos,
+          fmt::format("open of a missing node: {}",
+                      ctx.ok() ? "opened?" : ctx.error().to_string()));
+
+    const char* dev = argc > 1 ? argv[1] : "/dev/vsva";
+    if (auto real = vsva::Context::open({.path = dev}); real.ok())
+        fmt::print("note {}: vsva module {}\n", dev, real->info().module_version_string());
+    return failed ? 1 : 0;
+}

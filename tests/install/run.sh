@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install libvsva from a build tree into a prefix, then build and run a
+# client against it with find_package(vsva) (shared and static) and with
+# pkg-config.  Prints "N passed, N failed"; exit status 0 when none failed.
+#
+#   tests/install/run.sh [BUILD_DIR]      (default: build; prefix
+#                                          $VSVA_PREFIX or /tmp/vsva-prefix)
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../../build}" && pwd)
+prefix=${VSVA_PREFIX:-/tmp/vsva-prefix}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+step() { # name command...
+	local name=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then
+		pass=$((pass + 1))
+		echo "ok   $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name"
+		sed 's/^/     /' "$work/out" | tail -n 30
+	fi
+}
+
+rm -rf "$prefix"
+step "build libvsva and the tool" cmake --build "$build" --target vsva vsva_static vsva_tool
+# Only libvsva's component: other parts of the tree may not be built.
+step "cmake --install --component libvsva --prefix $prefix" \
+	cmake --install "$build" --prefix "$prefix" --component libvsva
+
+libdir=$(dirname "$(find "$prefix" -name 'libvsva.so' | head -n1)")
+step "shared library, SONAME libvsva.so.0" \
+	sh -c "readelf -d '$libdir/libvsva.so' | grep -q 'SONAME.*\\[libvsva\\.so\\.0\\]'"
+step "versioned file libvsva.so.0.1.0" test -f "$libdir/libvsva.so.0.1.0"
+step "static library" test -f "$libdir/libvsva.a"
+step "headers" test -f "$prefix/include/vsva/vsva.h" -a -f "$prefix/include/vsva/emu.h" \
+	-a -f "$prefix/include/vsva/result.h" -a -f "$prefix/include/linux/vsva.h"
+step "vsva tool" sh -c "'$prefix/bin/vsva' version | grep -q 0.1.0"
+
+# find_package(vsva) -> vsva::vsva, vsva::vsva_static
+step "find_package(vsva): configure" \
+	cmake -S "$here" -B "$work/cm" -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
+step "find_package(vsva): build" cmake --build "$work/cm"
+step "client linked with vsva::vsva" "$work/cm/client_shared"
+step "client linked with vsva::vsva_static" "$work/cm/client_static"
+step "client_static does not need libvsva.so" \
+	sh -c "! ldd '$work/cm/client_static' | grep -q libvsva"
+
+# pkg-config
+export PKG_CONFIG_PATH=$libdir/pkgconfig
+step "pkg-config --modversion vsva" sh -c "test \"\$(pkg-config --modversion vsva)\" = 0.1.0"
+step "pkg-config: build" sh -c "c++ -Wall -Wextra -Werror \$(pkg-config --cflags vsva) \
+	'$here/client.cc' -o '$work/client_pc' \$(pkg-config --libs vsva)"
+step "client built with pkg-config" env LD_LIBRARY_PATH="$libdir" "$work/client_pc"
+
+echo "$pass passed, $fail failed"
+((fail == 0))

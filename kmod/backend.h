@@ -14,6 +14,7 @@
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <linux/vsva.h>
+#include <vsva/kapi.h>
 
 struct page;
 struct vsva_ctx;
@@ -21,22 +22,23 @@ struct vsva_domain;
 struct vsva_device;
 
 /**
- * struct vsva_errmsg - a message for the caller's err_uptr buffer
- * @buf: NUL-terminated text; empty when nothing was said
- *
- * Kernel-internal callers pass NULL wherever a struct vsva_errmsg * is
- * taken; vsva_err() ignores it then.
- */
-struct vsva_errmsg {
-	char buf[200];
-};
-
-__printf(2, 3) void vsva_err(struct vsva_errmsg *err, const char *fmt, ...);
-
-/**
  * struct vsva_counters - per-context counters (VSVA_EMU_COUNTERS, debugfs)
- *
- * Field meanings match struct vsva_emu_counters.
+ * @payload_copies: see &vsva_emu_counters.out_payload_copies
+ * @binds: see &vsva_emu_counters.out_binds
+ * @unbinds: see &vsva_emu_counters.out_unbinds
+ * @invalidations: see &vsva_emu_counters.out_invalidations
+ * @iotlb_hits: see &vsva_emu_counters.out_iotlb_hits
+ * @iotlb_misses: see &vsva_emu_counters.out_iotlb_misses
+ * @devtlb_hits: see &vsva_emu_counters.out_devtlb_hits
+ * @devtlb_misses: see &vsva_emu_counters.out_devtlb_misses
+ * @pasid_cache_hits: see &vsva_emu_counters.out_pasid_cache_hits
+ * @pasid_cache_misses: see &vsva_emu_counters.out_pasid_cache_misses
+ * @walks: see &vsva_emu_counters.out_walks
+ * @iotlb_flushed: see &vsva_emu_counters.out_iotlb_flushed
+ * @devtlb_flushed: see &vsva_emu_counters.out_devtlb_flushed
+ * @pasid_cache_flushed: see &vsva_emu_counters.out_pasid_cache_flushed
+ * @faults: see &vsva_emu_counters.out_faults
+ * @page_requests: see &vsva_emu_counters.out_page_requests
  */
 struct vsva_counters {
 	atomic64_t payload_copies;
@@ -79,6 +81,7 @@ void vsva_s2_read_unlock(struct vsva_domain *dom);
 
 /**
  * struct vsva_backend_ops - what an IOMMU backend implements
+ * @name: the backend's name
  * @domain_init: set up backend state for a new stage-2 domain
  * @domain_fini: free it; no device is attached any more
  * @dev_attach: attach @dev to @dom (per-device PASID table, ATS/PRI state)

@@ -5,31 +5,279 @@
  * Front end: the /dev/vsva misc device and its ioctl table.  Every command
  * is _IO(VSVA_TYPE, nr) and carries its size in the leading argsz; the
  * generic size and zero-tail check happens once, here, before any handler.
+ * The front end checks only its own wrappers; nesting payloads go down to
+ * the IOMMU UAPI layer (iommu_uapi.c) as user pointers.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vsva.h>
+#include <vsva/kapi.h>
+
+#include "emu/emu.h"
+#include "ioasid.h"
+#include "vsva_priv.h"
 
 #define VSVA_MODULE_VERSION ((0 << 16) | (1 << 8) | 0)
 
+/* Every context, by id: for the kernel-internal API and debugfs. */
+static DEFINE_XARRAY_ALLOC1(vsva_ctxs);
+
+void vsva_err(struct vsva_errmsg *err, const char *fmt, ...)
+{
+	va_list args;
+
+	if (!err)
+		return;
+	va_start(args, fmt);
+	vsnprintf(err->buf, sizeof(err->buf), fmt, args);
+	va_end(args);
+}
+
 union vsva_ucmd_buffer {
 	struct vsva_info info;
+	struct vsva_domain_alloc domain_alloc;
+	struct vsva_destroy destroy;
+	struct vsva_map map;
+	struct vsva_unmap unmap;
+	struct vsva_device_attach attach;
+	struct vsva_pasid_alloc pasid_alloc;
+	struct vsva_pasid_free pasid_free;
+	struct vsva_nesting_op nesting;
+	struct vsva_cache_invalidate_batch batch;
+	struct vsva_fault_alloc fault_alloc;
+	struct vsva_emu_dma dma;
+	struct vsva_emu_pasid_entry pasid_entry;
+	struct vsva_emu_counters counters;
 };
 
 struct vsva_ucmd {
+	struct vsva_ctx *ctx;
 	void __user *ubuffer;
 	u32 user_size;
 	void *cmd;
+	struct vsva_errmsg *err;
 };
+
+/* ---- objects ----------------------------------------------------------- */
+
+struct vsva_domain *vsva_domain_find(struct vsva_ctx *ctx, u32 id)
+{
+	struct vsva_obj *obj;
+
+	lockdep_assert_held(&ctx->lock);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj || obj->type != VSVA_OBJ_DOMAIN)
+		return NULL;
+	return container_of(obj, struct vsva_domain, obj);
+}
+
+struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id)
+{
+	struct vsva_obj *obj;
+
+	lockdep_assert_held(&ctx->lock);
+	obj = xa_load(&ctx->objects, id);
+	if (!obj || obj->type != VSVA_OBJ_DEVICE)
+		return NULL;
+	return container_of(obj, struct vsva_device, obj);
+}
+
+struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id)
+{
+	struct vsva_device *dev = NULL;
+	struct vsva_obj *obj;
+
+	xa_lock(&ctx->objects);
+	obj = xa_load(&ctx->objects, id);
+	if (obj && obj->type == VSVA_OBJ_DEVICE &&
+	    refcount_inc_not_zero(&obj->users))
+		dev = container_of(obj, struct vsva_device, obj);
+	xa_unlock(&ctx->objects);
+	return dev;
+}
+
+void vsva_device_put(struct vsva_device *dev)
+{
+	/* The context holds the last reference; detach drops it. */
+	WARN_ON(refcount_dec_and_test(&dev->obj.users));
+}
+
+/*
+ * Unpublish @obj if nobody but the context holds it (-EBUSY otherwise,
+ * e.g. an emulated DMA in flight on a device).
+ */
+static int vsva_obj_remove(struct vsva_ctx *ctx, struct vsva_obj *obj)
+{
+	int rc = 0;
+
+	xa_lock(&ctx->objects);
+	if (refcount_dec_if_one(&obj->users))
+		__xa_erase(&ctx->objects, obj->id);
+	else
+		rc = -EBUSY;
+	xa_unlock(&ctx->objects);
+	return rc;
+}
+
+/* ---- contexts ---------------------------------------------------------- */
+
+static void vsva_ctx_free(struct kref *ref)
+{
+	struct vsva_ctx *ctx = container_of(ref, struct vsva_ctx, ref);
+
+	vsva_ioasid_set_free(ctx->set);
+	xa_destroy(&ctx->objects);
+	mutex_destroy(&ctx->lock);
+	kfree(ctx);
+}
+
+void vsva_ctx_ref(struct vsva_ctx *ctx)
+{
+	kref_get(&ctx->ref);
+}
+
+void vsva_ctx_unref(struct vsva_ctx *ctx)
+{
+	kref_put(&ctx->ref, vsva_ctx_free);
+}
+
+struct vsva_ctx *vsva_ctx_get(u32 ctx_id)
+{
+	struct vsva_ctx *ctx;
+
+	xa_lock(&vsva_ctxs);
+	ctx = xa_load(&vsva_ctxs, ctx_id);
+	if (ctx && !kref_get_unless_zero(&ctx->ref))
+		ctx = NULL;
+	xa_unlock(&vsva_ctxs);
+	return ctx;
+}
+EXPORT_SYMBOL_GPL(vsva_ctx_get);
+
+void vsva_ctx_put(struct vsva_ctx *ctx)
+{
+	vsva_ctx_unref(ctx);
+}
+EXPORT_SYMBOL_GPL(vsva_ctx_put);
+
+static int vsva_fops_open(struct inode *inode, struct file *filp)
+{
+	struct vsva_ctx *ctx;
+	int rc;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	mutex_init(&ctx->lock);
+	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1);
+	kref_init(&ctx->ref);
+	ctx->ops = &vsva_emu_ops;
+	rc = xa_alloc(&vsva_ctxs, &ctx->id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL);
+	if (rc)
+		goto out_free;
+	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id);
+	if (!ctx->set) {
+		rc = -ENOMEM;
+		goto out_id;
+	}
+	rc = vsva_emu_ctx_init(ctx);
+	if (rc)
+		goto out_set;
+	xa_store(&vsva_ctxs, ctx->id, ctx, GFP_KERNEL);
+	atomic_inc(&vsva_nr_contexts);
+	vsva_debugfs_ctx_add(ctx);
+	filp->private_data = ctx;
+	return 0;
+
+out_set:
+	vsva_ioasid_set_free(ctx->set);
+out_id:
+	xa_erase(&vsva_ctxs, ctx->id);
+out_free:
+	kfree(ctx);
+	return rc;
+}
+
+static void vsva_device_destroy(struct vsva_ctx *ctx, struct vsva_device *dev)
+{
+	lockdep_assert_held(&ctx->lock);
+	list_del(&dev->dom_node);
+	dev->dom->nr_devices--;
+	ctx->ops->dev_detach(dev);
+	vsva_topo_release(dev->ep);
+	xa_destroy(&dev->bound);
+	kfree(dev);
+}
+
+static void vsva_domain_destroy(struct vsva_ctx *ctx, struct vsva_domain *dom)
+{
+	lockdep_assert_held(&ctx->lock);
+	vsva_s2_unmap_all(ctx, dom);
+	ctx->ops->domain_fini(dom);
+	xa_destroy(&dom->s2);
+	kfree(dom);
+}
+
+/*
+ * Teardown (Documentation/teardown.md): no ioctl of this file runs any
+ * more.  Unbind every PASID through the kernel-internal path, let the
+ * backend drop pending page requests and its fault queue, free the PASIDs,
+ * detach devices (leaves) before destroying domains, which unpins and
+ * uncharges through each mapping's mm reference.
+ */
+static int vsva_fops_release(struct inode *inode, struct file *filp)
+{
+	struct vsva_ctx *ctx = filp->private_data;
+	struct vsva_obj *obj;
+	unsigned long id;
+
+	vsva_debugfs_ctx_remove(ctx);
+	xa_erase(&vsva_ctxs, ctx->id);
+
+	mutex_lock(&ctx->lock);
+	ctx->dead = true;
+	xa_for_each(&ctx->objects, id, obj)
+		if (obj->type == VSVA_OBJ_DEVICE)
+			vsva_unbind_all(ctx, container_of(obj,
+							  struct vsva_device,
+							  obj));
+	vsva_emu_ctx_fini(ctx);
+	vsva_ioasid_set_empty(ctx->set);
+	xa_for_each(&ctx->objects, id, obj) {
+		if (obj->type != VSVA_OBJ_DEVICE)
+			continue;
+		if (WARN_ON(vsva_obj_remove(ctx, obj)))
+			continue;
+		vsva_device_destroy(ctx, container_of(obj, struct vsva_device,
+						      obj));
+	}
+	xa_for_each(&ctx->objects, id, obj) {
+		if (WARN_ON(vsva_obj_remove(ctx, obj)))
+			continue;
+		vsva_domain_destroy(ctx, container_of(obj, struct vsva_domain,
+						      obj));
+	}
+	mutex_unlock(&ctx->lock);
+
+	atomic_dec(&vsva_nr_contexts);
+	vsva_ctx_unref(ctx);
+	return 0;
+}
+
+/* ---- handlers ---------------------------------------------------------- */
 
 static int vsva_get_info(struct vsva_ucmd *ucmd)
 {
 	struct vsva_info *info = ucmd->cmd;
+	unsigned long lim = rlimit(RLIMIT_MEMLOCK);
 
 	if (info->flags)
 		return -EOPNOTSUPP;
@@ -38,37 +286,598 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_inv_versions = BIT(VSVA_CACHE_INVALIDATE_INFO_VERSION_1);
 	info->out_page_resp_versions = BIT(VSVA_PAGE_RESP_VERSION_1);
 	info->out_formats = BIT(VSVA_PASID_FORMAT_INTEL_VTD);
+	info->out_inv_matrix = vsva_inv_matrix();
+	info->out_addr_widths = VSVA_AW_48 | VSVA_AW_57;
+	info->out_pasid_bits = VSVA_PASID_BITS;
+	info->out_gpa_bits = VSVA_GPA_BITS;
+	info->out_pasid_quota = ucmd->ctx->set->quota;
+	info->out_max_batch = VSVA_MAX_BATCH;
 	info->out_module_version = VSVA_MODULE_VERSION;
-	info->out_pasid_bits = 20;
+	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
+			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
+			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID;
+	info->out_max_pinned = (lim == RLIM_INFINITY ||
+				capable(CAP_IPC_LOCK)) ? ~0ULL : lim;
 	return 0;
 }
 
+static int vsva_domain_alloc(struct vsva_ucmd *ucmd)
+{
+	struct vsva_domain_alloc *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	dom = kzalloc(sizeof(*dom), GFP_KERNEL_ACCOUNT);
+	if (!dom)
+		return -ENOMEM;
+	refcount_set(&dom->obj.users, 1);
+	dom->obj.type = VSVA_OBJ_DOMAIN;
+	dom->ctx = ctx;
+	INIT_LIST_HEAD(&dom->devices);
+	INIT_LIST_HEAD(&dom->maps);
+	init_rwsem(&dom->s2_lock);
+	xa_init(&dom->s2);
+
+	mutex_lock(&ctx->lock);
+	rc = xa_alloc(&ctx->objects, &dom->obj.id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_unlock;
+	rc = ctx->ops->domain_init(dom);
+	if (rc)
+		goto out_id;
+	xa_store(&ctx->objects, dom->obj.id, &dom->obj, GFP_KERNEL);
+	cmd->out_domain_id = dom->obj.id;
+	mutex_unlock(&ctx->lock);
+	return 0;
+
+out_id:
+	xa_erase(&ctx->objects, dom->obj.id);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	kfree(dom);
+	return rc;
+}
+
+static int vsva_domain_destroy_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_destroy *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	mutex_lock(&ctx->lock);
+	dom = vsva_domain_find(ctx, cmd->id);
+	if (!dom) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	if (dom->nr_devices || !list_empty(&dom->maps)) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	rc = vsva_obj_remove(ctx, &dom->obj);
+	if (!rc)
+		vsva_domain_destroy(ctx, dom);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_map_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_map *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+	int rc;
+
+	if (cmd->__reserved || cmd->__reserved2) {
+		vsva_err(ucmd->err, "map: reserved fields must be 0");
+		return -EOPNOTSUPP;
+	}
+	mutex_lock(&ctx->lock);
+	dom = vsva_domain_find(ctx, cmd->domain_id);
+	if (dom) {
+		rc = vsva_s2_map(ctx, dom, cmd->gpa, cmd->length, cmd->vaddr,
+				 cmd->flags, ucmd->err);
+	} else {
+		vsva_err(ucmd->err, "map: no domain %u in this context",
+			 cmd->domain_id);
+		rc = -ENOENT;
+	}
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_unmap_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_unmap *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+	u64 unmapped = 0;
+	int rc = -ENOENT;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	mutex_lock(&ctx->lock);
+	dom = vsva_domain_find(ctx, cmd->domain_id);
+	if (dom)
+		rc = vsva_s2_unmap(ctx, dom, cmd->gpa, cmd->length, &unmapped,
+				   NULL);
+	mutex_unlock(&ctx->lock);
+	cmd->out_unmapped = unmapped;
+	return rc;
+}
+
+static int vsva_attach_ioctl(struct vsva_ucmd *ucmd)
+{
+	const u32 known = VSVA_ATTACH_ENABLE_ATS | VSVA_ATTACH_ENABLE_PRI;
+	struct vsva_device_attach *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+	struct vsva_device *dev;
+	u32 caps;
+	int rc;
+
+	if (cmd->flags & ~known) {
+		vsva_err(ucmd->err, "attach: unknown flags 0x%x",
+			 cmd->flags & ~known);
+		return -EOPNOTSUPP;
+	}
+	if (cmd->__reserved) {
+		vsva_err(ucmd->err, "attach: __reserved must be 0");
+		return -EOPNOTSUPP;
+	}
+	if (cmd->rid > U16_MAX) {
+		vsva_err(ucmd->err, "attach: rid 0x%x is not a 16-bit requester id",
+			 cmd->rid);
+		return -EINVAL;
+	}
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
+	if (!dev)
+		return -ENOMEM;
+	refcount_set(&dev->obj.users, 1);
+	dev->obj.type = VSVA_OBJ_DEVICE;
+	dev->ctx = ctx;
+	dev->rid = cmd->rid;
+	dev->enabled = cmd->flags;
+	INIT_LIST_HEAD(&dev->dom_node);
+	xa_init(&dev->bound);
+
+	mutex_lock(&ctx->lock);
+	dom = vsva_domain_find(ctx, cmd->domain_id);
+	if (!dom) {
+		vsva_err(ucmd->err, "attach: no domain %u in this context",
+			 cmd->domain_id);
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	rc = vsva_topo_claim(ctx, dom, cmd->rid, cmd->flags, &dev->ep, &caps,
+			     ucmd->err);
+	if (rc)
+		goto out_unlock;
+	dev->caps = caps;
+	rc = xa_alloc(&ctx->objects, &dev->obj.id, XA_ZERO_ENTRY, xa_limit_31b,
+		      GFP_KERNEL_ACCOUNT);
+	if (rc)
+		goto out_release;
+	dev->dom = dom;
+	rc = ctx->ops->dev_attach(dev, dom);
+	if (rc)
+		goto out_id;
+	list_add_tail(&dev->dom_node, &dom->devices);
+	dom->nr_devices++;
+	xa_store(&ctx->objects, dev->obj.id, &dev->obj, GFP_KERNEL);
+	cmd->out_dev_id = dev->obj.id;
+	cmd->out_caps = caps;
+	mutex_unlock(&ctx->lock);
+	return 0;
+
+out_id:
+	xa_erase(&ctx->objects, dev->obj.id);
+out_release:
+	vsva_topo_release(dev->ep);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	kfree(dev);
+	return rc;
+}
+
+static int vsva_detach_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_destroy *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_device *dev;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	mutex_lock(&ctx->lock);
+	dev = vsva_device_find(ctx, cmd->id);
+	if (!dev) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	if (dev->nr_bound) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+	rc = vsva_obj_remove(ctx, &dev->obj);
+	if (!rc)
+		vsva_device_destroy(ctx, dev);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_pasid_alloc *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	int rc;
+
+	if (cmd->flags & ~VSVA_PASID_GPASID_VALID) {
+		vsva_err(ucmd->err, "pasid_alloc: unknown flags 0x%x",
+			 cmd->flags & ~VSVA_PASID_GPASID_VALID);
+		return -EOPNOTSUPP;
+	}
+	if (cmd->__reserved2) {
+		vsva_err(ucmd->err, "pasid_alloc: __reserved2 must be 0");
+		return -EOPNOTSUPP;
+	}
+	mutex_lock(&ctx->lock);
+	rc = vsva_ioasid_alloc(ctx->set, cmd->min, cmd->max,
+			       cmd->flags & VSVA_PASID_GPASID_VALID,
+			       cmd->gpasid, &cmd->out_hpasid, ucmd->err);
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_pasid_free_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_pasid_free *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	mutex_lock(&ctx->lock);
+	rc = vsva_ioasid_free(ctx->set, cmd->hpasid, NULL);
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
+{
+	struct vsva_nesting_op *op = ucmd->cmd;
+
+	if (op->flags & ~VSVA_TARGET_DOMAIN) {
+		vsva_err(ucmd->err, "%s: unknown flags 0x%x", what,
+			 op->flags & ~VSVA_TARGET_DOMAIN);
+		return -EOPNOTSUPP;
+	}
+	if (op->__reserved) {
+		vsva_err(ucmd->err, "%s: __reserved must be 0", what);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
+{
+	return vsva_nesting_check(ucmd, "bind") ?:
+	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
+}
+
+static int vsva_unbind_ioctl(struct vsva_ucmd *ucmd)
+{
+	return vsva_nesting_check(ucmd, "unbind") ?:
+	       vsva_uapi_unbind(ucmd->ctx, ucmd->cmd, ucmd->err);
+}
+
+static int vsva_invalidate_ioctl(struct vsva_ucmd *ucmd)
+{
+	return vsva_nesting_check(ucmd, "invalidate") ?:
+	       vsva_uapi_invalidate(ucmd->ctx, ucmd->cmd, ucmd->err);
+}
+
+static int vsva_page_response_ioctl(struct vsva_ucmd *ucmd)
+{
+	return vsva_nesting_check(ucmd, "page_response") ?:
+	       vsva_uapi_page_response(ucmd->ctx, ucmd->cmd, ucmd->err);
+}
+
+static int vsva_batch_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_cache_invalidate_batch __user *ub = ucmd->ubuffer;
+	struct vsva_cache_invalidate_batch *b = ucmd->cmd;
+	u32 handled = 0;
+	int rc;
+
+	if (b->flags & ~VSVA_TARGET_DOMAIN) {
+		vsva_err(ucmd->err, "batch: unknown flags 0x%x",
+			 b->flags & ~VSVA_TARGET_DOMAIN);
+		rc = -EOPNOTSUPP;
+	} else if (b->__reserved || b->__reserved2) {
+		vsva_err(ucmd->err, "batch: reserved fields must be 0");
+		rc = -EOPNOTSUPP;
+	} else {
+		rc = vsva_uapi_invalidate_batch(ucmd->ctx, b, &handled,
+						ucmd->err);
+	}
+	b->entry_num = handled;
+	/* entry_num is written back on failure too. */
+	if (rc && put_user(handled, &ub->entry_num))
+		return -EFAULT;
+	return rc;
+}
+
+/*
+ * The fd is installed only after its number reached the caller, so a
+ * failed copy-out leaves no fd behind; the command therefore returns its
+ * own output and the front end copies nothing back.
+ */
+static int vsva_fault_alloc_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_fault_alloc *cmd = ucmd->cmd;
+	struct vsva_fault_alloc __user *ucmd_out = ucmd->ubuffer;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct file *file;
+	int fd, rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	mutex_lock(&ctx->lock);
+	file = vsva_emu_fault_prepare(ctx);
+	if (IS_ERR(file)) {
+		rc = PTR_ERR(file);
+		goto out_put_fd;
+	}
+	if (put_user(fd, &ucmd_out->out_fault_fd)) {
+		rc = -EFAULT;
+		goto out_abort;
+	}
+	fd_install(fd, file);
+	mutex_unlock(&ctx->lock);
+	return 0;
+
+out_abort:
+	vsva_emu_fault_abort(ctx, file);
+out_put_fd:
+	mutex_unlock(&ctx->lock);
+	put_unused_fd(fd);
+	return rc;
+}
+
+static int vsva_emu_dma_ioctl(struct vsva_ucmd *ucmd)
+{
+	return vsva_emu_dma(ucmd->ctx, ucmd->cmd);
+}
+
+static int vsva_emu_pasid_entry_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_emu_pasid_entry *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&ctx->lock);
+	rc = vsva_emu_pasid_entry(ctx, ucmd->cmd);
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static int vsva_emu_counters_ioctl(struct vsva_ucmd *ucmd)
+{
+	struct vsva_emu_counters *out = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_counters *c = &ctx->counters;
+
+	if (out->flags)
+		return -EOPNOTSUPP;
+	out->out_payload_copies = atomic64_read(&c->payload_copies);
+	out->out_binds = atomic64_read(&c->binds);
+	out->out_unbinds = atomic64_read(&c->unbinds);
+	out->out_invalidations = atomic64_read(&c->invalidations);
+	out->out_iotlb_hits = atomic64_read(&c->iotlb_hits);
+	out->out_iotlb_misses = atomic64_read(&c->iotlb_misses);
+	out->out_devtlb_hits = atomic64_read(&c->devtlb_hits);
+	out->out_devtlb_misses = atomic64_read(&c->devtlb_misses);
+	out->out_pasid_cache_hits = atomic64_read(&c->pasid_cache_hits);
+	out->out_pasid_cache_misses = atomic64_read(&c->pasid_cache_misses);
+	out->out_walks = atomic64_read(&c->walks);
+	out->out_iotlb_flushed = atomic64_read(&c->iotlb_flushed);
+	out->out_devtlb_flushed = atomic64_read(&c->devtlb_flushed);
+	out->out_pasid_cache_flushed = atomic64_read(&c->pasid_cache_flushed);
+	out->out_faults = atomic64_read(&c->faults);
+	out->out_page_requests = atomic64_read(&c->page_requests);
+	out->out_pinned_pages = atomic64_read(&ctx->pinned_pages);
+	mutex_lock(&ctx->lock);
+	out->out_pasids = ctx->set->nr;
+	mutex_unlock(&ctx->lock);
+	out->out_bindings = atomic_read(&ctx->nr_bindings);
+	return 0;
+}
+
+/* Undo a creation whose id could not be returned to the caller. */
+static void vsva_domain_alloc_undo(struct vsva_ucmd *ucmd)
+{
+	struct vsva_domain_alloc *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_domain *dom;
+
+	mutex_lock(&ctx->lock);
+	dom = vsva_domain_find(ctx, cmd->out_domain_id);
+	if (dom && !WARN_ON(vsva_obj_remove(ctx, &dom->obj)))
+		vsva_domain_destroy(ctx, dom);
+	mutex_unlock(&ctx->lock);
+}
+
+static void vsva_attach_undo(struct vsva_ucmd *ucmd)
+{
+	struct vsva_device_attach *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_device *dev;
+
+	mutex_lock(&ctx->lock);
+	dev = vsva_device_find(ctx, cmd->out_dev_id);
+	/* A concurrent DMA may hold it: then it stays, as after detach -EBUSY. */
+	if (dev && !dev->nr_bound && !vsva_obj_remove(ctx, &dev->obj))
+		vsva_device_destroy(ctx, dev);
+	mutex_unlock(&ctx->lock);
+}
+
+static void vsva_pasid_alloc_undo(struct vsva_ucmd *ucmd)
+{
+	struct vsva_pasid_alloc *cmd = ucmd->cmd;
+	struct vsva_ctx *ctx = ucmd->ctx;
+
+	mutex_lock(&ctx->lock);
+	vsva_ioasid_free(ctx->set, cmd->out_hpasid, NULL);
+	mutex_unlock(&ctx->lock);
+}
+
+/* ---- dispatch ---------------------------------------------------------- */
+
+/*
+ * @size: the kernel's struct size; @min_size: the end of its v1 fields;
+ * @err_off: offset of err_uptr (err_len follows it), or 0: no message;
+ * @out: the struct has outputs to copy back on success;
+ * @undo: for a command that created something, undo it when the outputs
+ *	cannot be copied back (the caller never learnt the new id).
+ */
 struct vsva_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	unsigned int err_off;
+	bool out;
 	int (*execute)(struct vsva_ucmd *ucmd);
+	void (*undo)(struct vsva_ucmd *ucmd);
 };
 
-#define VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last)                           \
+#define __VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, _out, _undo) \
 	[_IOC_NR(_ioctl) - VSVA_CMD_BASE] = {                                \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union vsva_ucmd_buffer) <   \
 					  sizeof(_struct)),                  \
 		.min_size = offsetofend(_struct, _last),                     \
 		.ioctl_num = _ioctl,                                         \
+		.err_off = _err_off,                                         \
+		.out = _out,                                                 \
 		.execute = _fn,                                              \
+		.undo = _undo,                                               \
 	}
+/* err_len follows err_uptr in every struct that has them. */
+#define VSVA_ERR_OFF(_struct) offsetof(_struct, err_uptr)
+#define VSVA_ERR_LEN_FOLLOWS(_s, _t) static_assert(offsetof(_s, err_len) == (_t) + 8)
+VSVA_ERR_LEN_FOLLOWS(struct vsva_map, VSVA_ERR_OFF(struct vsva_map));
+VSVA_ERR_LEN_FOLLOWS(struct vsva_device_attach,
+		     VSVA_ERR_OFF(struct vsva_device_attach));
+VSVA_ERR_LEN_FOLLOWS(struct vsva_pasid_alloc,
+		     VSVA_ERR_OFF(struct vsva_pasid_alloc));
+VSVA_ERR_LEN_FOLLOWS(struct vsva_nesting_op,
+		     VSVA_ERR_OFF(struct vsva_nesting_op));
+VSVA_ERR_LEN_FOLLOWS(struct vsva_cache_invalidate_batch,
+		     VSVA_ERR_OFF(struct vsva_cache_invalidate_batch));
+/* A command with outputs (copied back on success). */
+#define VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last)                           \
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, true, NULL)
+/* A command with no outputs. */
+#define VSVA_IOCTL_OP_NOOUT(_ioctl, _fn, _struct, _last)                     \
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, false, NULL)
+/* A command whose struct carries err_uptr/err_len, without outputs. */
+#define VSVA_IOCTL_OP_ERR(_ioctl, _fn, _struct, _last)                       \
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, VSVA_ERR_OFF(_struct),  \
+			false, NULL)
+/* A creating command: outputs, and an undo if they cannot be returned. */
+#define VSVA_IOCTL_OP_NEW(_ioctl, _fn, _struct, _last, _err_off, _undo)      \
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, true, _undo)
 
 static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
 	VSVA_IOCTL_OP(VSVA_GET_INFO, vsva_get_info, struct vsva_info,
 		      out_max_pinned),
+	VSVA_IOCTL_OP_NEW(VSVA_DOMAIN_ALLOC, vsva_domain_alloc,
+			  struct vsva_domain_alloc, __reserved, 0,
+			  vsva_domain_alloc_undo),
+	VSVA_IOCTL_OP_NOOUT(VSVA_DOMAIN_DESTROY, vsva_domain_destroy_ioctl,
+			    struct vsva_destroy, __reserved),
+	VSVA_IOCTL_OP_ERR(VSVA_MAP, vsva_map_ioctl, struct vsva_map,
+			  __reserved2),
+	VSVA_IOCTL_OP(VSVA_UNMAP, vsva_unmap_ioctl, struct vsva_unmap,
+		      out_unmapped),
+	VSVA_IOCTL_OP_NEW(VSVA_DEVICE_ATTACH, vsva_attach_ioctl,
+			  struct vsva_device_attach, __reserved,
+			  VSVA_ERR_OFF(struct vsva_device_attach),
+			  vsva_attach_undo),
+	VSVA_IOCTL_OP_NOOUT(VSVA_DEVICE_DETACH, vsva_detach_ioctl,
+			    struct vsva_destroy, __reserved),
+	VSVA_IOCTL_OP_NEW(VSVA_PASID_ALLOC, vsva_pasid_alloc_ioctl,
+			  struct vsva_pasid_alloc, __reserved2,
+			  VSVA_ERR_OFF(struct vsva_pasid_alloc),
+			  vsva_pasid_alloc_undo),
+	VSVA_IOCTL_OP_NOOUT(VSVA_PASID_FREE, vsva_pasid_free_ioctl,
+			    struct vsva_pasid_free, __reserved),
+	VSVA_IOCTL_OP_ERR(VSVA_BIND_GPASID, vsva_bind_ioctl,
+			  struct vsva_nesting_op, __reserved),
+	VSVA_IOCTL_OP_ERR(VSVA_UNBIND_GPASID, vsva_unbind_ioctl,
+			  struct vsva_nesting_op, __reserved),
+	VSVA_IOCTL_OP_ERR(VSVA_CACHE_INVALIDATE, vsva_invalidate_ioctl,
+			  struct vsva_nesting_op, __reserved),
+	__VSVA_IOCTL_OP(VSVA_CACHE_INVALIDATE_BATCH, vsva_batch_ioctl,
+			struct vsva_cache_invalidate_batch, __reserved2,
+			VSVA_ERR_OFF(struct vsva_cache_invalidate_batch), true,
+			NULL),
+	VSVA_IOCTL_OP_NOOUT(VSVA_FAULT_ALLOC, vsva_fault_alloc_ioctl,
+			    struct vsva_fault_alloc, __reserved),
+	VSVA_IOCTL_OP_ERR(VSVA_PAGE_RESPONSE, vsva_page_response_ioctl,
+			  struct vsva_nesting_op, __reserved),
+	VSVA_IOCTL_OP(VSVA_EMU_DMA, vsva_emu_dma_ioctl, struct vsva_emu_dma,
+		      out_fault),
+	VSVA_IOCTL_OP(VSVA_EMU_PASID_ENTRY, vsva_emu_pasid_entry_ioctl,
+		      struct vsva_emu_pasid_entry, __reserved),
+	VSVA_IOCTL_OP(VSVA_EMU_COUNTERS, vsva_emu_counters_ioctl,
+		      struct vsva_emu_counters, out_bindings),
 };
+
+/*
+ * Write @err's message (empty on success) to the caller's buffer, when the
+ * command has one and the caller passed it.  Failures are ignored: they do
+ * not change the errno.
+ */
+static void vsva_put_errmsg(const struct vsva_ioctl_op *op,
+			    struct vsva_ucmd *ucmd, int rc)
+{
+	u64 uptr = *(u64 *)((u8 *)ucmd->cmd + op->err_off);
+	u32 len = *(u32 *)((u8 *)ucmd->cmd + op->err_off + 8);
+	char __user *ubuf = u64_to_user_ptr(uptr);
+	size_t n;
+
+	if (!uptr || !len)
+		return;
+	n = rc ? min_t(size_t, strlen(ucmd->err->buf), len - 1) : 0;
+	if (n && copy_to_user(ubuf, ucmd->err->buf, n))
+		return;
+	if (put_user('\0', ubuf + n))
+		return;
+}
 
 static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 			    unsigned long arg)
 {
 	union vsva_ucmd_buffer buf;
+	struct vsva_errmsg err;
 	const struct vsva_ioctl_op *op;
 	struct vsva_ucmd ucmd = {};
 	unsigned int nr = _IOC_NR(cmd);
@@ -78,9 +887,10 @@ static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 	    nr - VSVA_CMD_BASE >= ARRAY_SIZE(vsva_ioctl_ops))
 		return -ENOTTY;
 	op = &vsva_ioctl_ops[nr - VSVA_CMD_BASE];
-	if (op->ioctl_num != cmd)
+	if (!op->execute || op->ioctl_num != cmd)
 		return -ENOTTY;
 
+	ucmd.ctx = filp->private_data;
 	ucmd.ubuffer = (void __user *)arg;
 	rc = get_user(ucmd.user_size, (u32 __user *)ucmd.ubuffer);
 	if (rc)
@@ -92,17 +902,26 @@ static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (rc)
 		return rc;
 	ucmd.cmd = &buf;
+	err.buf[0] = '\0';
+	ucmd.err = &err;
 	rc = op->execute(&ucmd);
-	if (rc)
+	if (op->err_off)
+		vsva_put_errmsg(op, &ucmd, rc);
+	if (rc || !op->out)
 		return rc;
 	if (copy_to_user(ucmd.ubuffer, &buf,
-			 min_t(u32, ucmd.user_size, op->size)))
+			 min_t(u32, ucmd.user_size, op->size))) {
+		if (op->undo)
+			op->undo(&ucmd);
 		return -EFAULT;
+	}
 	return 0;
 }
 
 static const struct file_operations vsva_fops = {
 	.owner = THIS_MODULE,
+	.open = vsva_fops_open,
+	.release = vsva_fops_release,
 	.unlocked_ioctl = vsva_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -121,6 +940,8 @@ static void *vsva_test_leak;
 
 static int __init vsva_init(void)
 {
+	int rc;
+
 #ifdef VSVA_TEST_LEAK
 	vsva_test_leak = kmalloc(64, GFP_KERNEL);
 	vsva_test_leak = NULL;
@@ -129,12 +950,39 @@ static int __init vsva_init(void)
 	/* Harness self-test: a warning the console checker must catch. */
 	WARN_ON(1);
 #endif
-	return misc_register(&vsva_misc);
+	rc = vsva_ioasid_init();
+	if (rc)
+		return rc;
+	rc = vsva_topo_init();
+	if (rc)
+		goto out_ioasid;
+	rc = vsva_emu_init();
+	if (rc)
+		goto out_topo;
+	vsva_debugfs_init();
+	rc = misc_register(&vsva_misc);
+	if (rc)
+		goto out_debugfs;
+	return 0;
+
+out_debugfs:
+	vsva_debugfs_exit();
+	vsva_emu_exit();
+out_topo:
+	vsva_topo_exit();
+out_ioasid:
+	vsva_ioasid_exit();
+	return rc;
 }
 
 static void __exit vsva_exit(void)
 {
 	misc_deregister(&vsva_misc);
+	vsva_debugfs_exit();
+	vsva_emu_exit();
+	vsva_topo_exit();
+	vsva_ioasid_exit();
+	xa_destroy(&vsva_ctxs);
 }
 
 module_init(vsva_init);

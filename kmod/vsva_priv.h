@@ -6,10 +6,19 @@
  * Locking (outermost first):
  *   vsva_ctx.lock     mutex: the context's objects, their links (domain <->
  *                     device), bindings, and every call into a backend op.
+ *   vsva_topo_lock    mutex (topology.c): the endpoint table and which
+ *                     context owns each IOMMU group.
+ *   vsva_ioasid_lock  mutex (ioasid.c): the system-wide PASID space, every
+ *                     set's members and counts.  The IOASID notifier chain
+ *                     is called with ctx->lock held but never under
+ *                     vsva_ioasid_lock.
+ *   mmap_lock         of the mapping owner's mm (pinning, accounting).
  *   vsva_domain.s2_lock  rwsem: the domain's stage-2 mappings.  Writers
  *                     (map/unmap) take it under ctx->lock; the emulated
- *                     DMA path reads under it.
+ *                     DMA path reads under it.  Never held while pinning
+ *                     or accounting (mmap_lock is taken outside it).
  *   backend-private spinlocks (emulated caches) nest inside both.
+ *   xa_lock of ctx->objects: only for lookups without ctx->lock.
  */
 #ifndef _VSVA_PRIV_H
 #define _VSVA_PRIV_H
@@ -23,6 +32,22 @@
 
 #include "backend.h"
 
+struct dentry;
+struct mm_struct;
+struct seq_file;
+struct vsva_endpoint;
+struct vsva_ioasid_set;
+
+/* Stage-2 input (guest-physical) address width. */
+#define VSVA_GPA_BITS 48
+/* System-wide PASID space width; PASID 0 is reserved. */
+#define VSVA_PASID_BITS 20
+#define VSVA_PASID_MAX ((1U << VSVA_PASID_BITS) - 1)
+/* Largest VSVA_CACHE_INVALIDATE_BATCH. */
+#define VSVA_MAX_BATCH 1024
+/* Largest payload (data_len) accepted; beyond: -E2BIG. */
+#define VSVA_MAX_PAYLOAD 4096
+
 enum vsva_obj_type {
 	VSVA_OBJ_DOMAIN = 1,
 	VSVA_OBJ_DEVICE,
@@ -35,13 +60,53 @@ struct vsva_obj {
 	u32 id;
 };
 
+/**
+ * struct vsva_ctx - one open /dev/vsva: a VM
+ * @lock: see the locking comment at the top of this file
+ * @objects: domains and devices by id (xa_alloc, ids from 1)
+ * @counters: VSVA_EMU_COUNTERS / debugfs counters
+ * @ops: the backend
+ * @emu: the emulated backend's per-context state
+ * @ref: the struct's lifetime (the file, kernel-internal users, fault fd)
+ * @id: system-wide context id (debugfs, kernel-internal API)
+ * @dead: set under @lock once release() started: no new state
+ * @set: this context's IOASID set
+ * @pinned_pages: pages pinned by this context's mappings
+ * @nr_bindings: (device, PASID) bindings
+ * @debugfs: the context's debugfs file
+ */
 struct vsva_ctx {
-	struct mutex lock;
+	struct mutex lock;	/* see the top of this file */
 	struct xarray objects;
 	struct vsva_counters counters;
 	const struct vsva_backend_ops *ops;
 	/* Backend/emulation state attached to the context (fault queue). */
 	void *emu;
+	struct kref ref;
+	u32 id;
+	bool dead;
+	struct vsva_ioasid_set *set;
+	atomic64_t pinned_pages;
+	atomic_t nr_bindings;
+	struct dentry *debugfs;
+};
+
+/**
+ * struct vsva_s2_map - one VSVA_MAP range
+ * @node: in vsva_domain.maps
+ * @gpa: first guest-physical byte
+ * @npages: 4 KiB pages
+ * @prot: VSVA_S2_READ / VSVA_S2_WRITE
+ * @pages: the pinned pages
+ * @mm: the mm charged (mmgrab()ed), so any context can uncharge it
+ */
+struct vsva_s2_map {
+	struct list_head node;
+	u64 gpa;
+	unsigned long npages;
+	u32 prot;
+	struct page **pages;
+	struct mm_struct *mm;
 };
 
 struct vsva_domain {
@@ -50,6 +115,11 @@ struct vsva_domain {
 	struct list_head devices;	/* vsva_device.dom_node, ctx->lock */
 	struct rw_semaphore s2_lock;
 	void *backend;
+	/* Stage 2: gfn -> struct vsva_s2_map, writers hold s2_lock. */
+	struct xarray s2;
+	struct list_head maps;		/* vsva_s2_map.node, s2_lock */
+	unsigned long pinned;		/* pages, s2_lock */
+	unsigned int nr_devices;	/* ctx->lock */
 };
 
 struct vsva_device {
@@ -61,6 +131,10 @@ struct vsva_device {
 	u32 caps;	/* VSVA_DEV_CAP_* */
 	u32 enabled;	/* VSVA_ATTACH_ENABLE_* */
 	void *backend;
+	/* Bound host PASIDs (index), ctx->lock. */
+	struct xarray bound;
+	unsigned int nr_bound;
+	struct vsva_endpoint *ep;
 };
 
 /*
@@ -69,5 +143,85 @@ struct vsva_device {
  */
 struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id);
 void vsva_device_put(struct vsva_device *dev);
+
+/* Context lifetime (the emulated fault fd keeps its context alive). */
+void vsva_ctx_ref(struct vsva_ctx *ctx);
+void vsva_ctx_unref(struct vsva_ctx *ctx);
+
+/* Lookups under ctx->lock (no reference taken): NULL if none. */
+struct vsva_domain *vsva_domain_find(struct vsva_ctx *ctx, u32 id);
+struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id);
+
+/* debugfs.c: fail a bind on its Nth device (test hook; 0 = off). */
+extern unsigned int vsva_fail_bind_nth;
+
+/* iommu_uapi.c */
+u32 vsva_inv_matrix(void);
+
+/* stage2.c */
+int vsva_s2_map(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
+		u64 length, u64 vaddr, u32 prot, struct vsva_errmsg *err);
+int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
+		  u64 length, u64 *unmapped, struct vsva_errmsg *err);
+void vsva_s2_unmap_all(struct vsva_ctx *ctx, struct vsva_domain *dom);
+bool vsva_s2_mapped(struct vsva_domain *dom, u64 gpa);
+u64 vsva_s2_global_pinned(void);
+
+/* topology.c */
+int vsva_topo_init(void);
+void vsva_topo_exit(void);
+int vsva_topo_claim(struct vsva_ctx *ctx, struct vsva_domain *dom, u16 rid,
+		    u32 enable, struct vsva_endpoint **out_ep, u32 *out_caps,
+		    struct vsva_errmsg *err);
+void vsva_topo_release(struct vsva_endpoint *ep);
+void vsva_topo_show(struct seq_file *s);
+ssize_t vsva_topo_write(const char *buf, size_t len);
+int vsva_rid_print(char *buf, size_t len, u16 rid);
+
+/* debugfs.c */
+void vsva_debugfs_init(void);
+void vsva_debugfs_exit(void);
+void vsva_debugfs_ctx_add(struct vsva_ctx *ctx);
+void vsva_debugfs_ctx_remove(struct vsva_ctx *ctx);
+extern atomic_t vsva_nr_contexts;
+
+/* kapi.c: internals shared with the UAPI layer (no field checks). */
+int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		       const struct vsva_gpasid_bind_data *data,
+		       struct vsva_errmsg *err);
+int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			 u32 hpasid, struct vsva_errmsg *err);
+int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			    const struct vsva_cache_invalidate_info *inv,
+			    struct vsva_errmsg *err);
+int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			      const struct vsva_cache_invalidate_info *inv,
+			      unsigned int n, unsigned int *handled,
+			      struct vsva_errmsg *err);
+int __vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
+			 const struct vsva_page_response *msg,
+			 struct vsva_errmsg *err);
+void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev);
+
+/* iommu_uapi.c: the only code that copies nesting payloads from user. */
+int vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
+			 struct vsva_errmsg *err);
+int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
+			struct vsva_errmsg *err);
+int vsva_check_page_resp(const struct vsva_page_response *msg,
+			 struct vsva_errmsg *err);
+int vsva_uapi_bind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,
+		   struct vsva_errmsg *err);
+int vsva_uapi_unbind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,
+		     struct vsva_errmsg *err);
+int vsva_uapi_invalidate(struct vsva_ctx *ctx,
+			 const struct vsva_nesting_op *op,
+			 struct vsva_errmsg *err);
+int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
+			       const struct vsva_cache_invalidate_batch *b,
+			       u32 *handled, struct vsva_errmsg *err);
+int vsva_uapi_page_response(struct vsva_ctx *ctx,
+			    const struct vsva_nesting_op *op,
+			    struct vsva_errmsg *err);
 
 #endif /* _VSVA_PRIV_H */

@@ -1,0 +1,730 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The emulated nested IOMMU: backend ops (PASID table, invalidation),
+ * emulated DMA through the caches and the stage-1 walk, PASID-entry and
+ * debugfs views.
+ *
+ * One emulated IOMMU serves every context: its IOTLB (with the
+ * paging-structure cache) and its PASID cache are global, tagged by domain
+ * and device tags that are never reused, so a context only ever sees its
+ * own entries, but all contexts compete for the fixed capacity, as on
+ * hardware.  The IOTLB is tagged (domain, PASID) like VT-d's (DID, PASID):
+ * devices of one domain bound to one PASID share translations, so they must
+ * share the stage-1 table (the guest's rule, not checked).
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "emu_internal.h"
+
+static atomic64_t emu_next_tag = ATOMIC64_INIT(0);
+
+static u64 emu_new_tag(void)
+{
+	return atomic64_inc_return(&emu_next_tag);
+}
+
+/* ---- backend ops ------------------------------------------------------ */
+
+static int emu_domain_init(struct vsva_domain *dom)
+{
+	struct emu_dom *ed = kzalloc(sizeof(*ed), GFP_KERNEL_ACCOUNT);
+
+	if (!ed)
+		return -ENOMEM;
+	ed->tag = emu_new_tag();
+	dom->backend = ed;
+	return 0;
+}
+
+static void emu_flush_domain(u64 tag)
+{
+	struct emu_match m = {
+		.dom = tag, .match_dom = true,
+		.kind_mask = BIT(EMU_K_LEAF) | BIT(EMU_K_PDE), .last = U64_MAX,
+	};
+
+	emu_cache_flush(&emu_iotlb, &m);
+	m.kind_mask = BIT(EMU_K_PASID);
+	emu_cache_flush(&emu_pasid_cache, &m);
+}
+
+static void emu_domain_fini(struct vsva_domain *dom)
+{
+	struct emu_dom *ed = emu_dom(dom);
+
+	if (!ed)
+		return;
+	emu_flush_domain(ed->tag);
+	dom->backend = NULL;
+	kfree(ed);
+}
+
+static int emu_dev_attach(struct vsva_device *dev, struct vsva_domain *dom)
+{
+	struct emu_dev *ed;
+	int rc;
+
+	ed = kzalloc(sizeof(*ed), GFP_KERNEL_ACCOUNT);
+	if (!ed)
+		return -ENOMEM;
+	ed->devtlb = kzalloc(sizeof(*ed->devtlb), GFP_KERNEL_ACCOUNT);
+	if (!ed->devtlb) {
+		rc = -ENOMEM;
+		goto err_free_dev;
+	}
+	rc = emu_cache_init(ed->devtlb, EMU_DEVTLB_ENTRIES);
+	if (rc)
+		goto err_free_devtlb;
+	ed->tag = emu_new_tag();
+	xa_init(&ed->pasids);
+	dev->backend = ed;
+	return 0;
+
+err_free_devtlb:
+	kfree(ed->devtlb);
+err_free_dev:
+	kfree(ed);
+	return rc;
+}
+
+static void emu_flush_dev_pasid(struct vsva_device *dev, u32 pasid, bool all)
+{
+	struct emu_dev *ed = emu_dev(dev);
+	struct emu_match m = {
+		.dev = ed->tag, .match_dev = true, .pasid = pasid,
+		.match_pasid = !all, .kind_mask = BIT(EMU_K_PASID),
+		.last = U64_MAX,
+	};
+
+	emu_cache_flush(&emu_pasid_cache, &m);
+	m = (struct emu_match){
+		.match_dom = true, .match_dev = true, .pasid = pasid,
+		.match_pasid = !all, .kind_mask = BIT(EMU_K_LEAF),
+		.last = U64_MAX,
+	};
+	emu_cache_flush(ed->devtlb, &m);
+}
+
+static void emu_dev_detach(struct vsva_device *dev)
+{
+	struct emu_dev *ed = emu_dev(dev);
+	struct emu_pasid *pe;
+	unsigned long idx;
+
+	if (!ed)
+		return;
+	lockdep_assert_held(&dev->ctx->lock);
+	/* The core unbinds first; be safe if it did not. */
+	xa_for_each(&ed->pasids, idx, pe) {
+		WARN_ON_ONCE(1);
+		xa_erase(&ed->pasids, idx);
+		kfree(pe);
+	}
+	xa_destroy(&ed->pasids);
+	emu_prq_cancel(dev->ctx, ed->tag, 0, true);
+	emu_flush_dev_pasid(dev, 0, true);
+	dev->backend = NULL;
+	emu_cache_destroy(ed->devtlb);
+	kfree(ed->devtlb);
+	kfree(ed);
+}
+
+static int emu_bind_gpasid(struct vsva_device *dev,
+			   const struct vsva_gpasid_bind_data *data,
+			   struct vsva_errmsg *err)
+{
+	struct emu_dev *ed = emu_dev(dev);
+	struct emu_pasid *pe;
+	int rc;
+
+	lockdep_assert_held(&dev->ctx->lock);
+	if (!ed) {
+		vsva_err(err, "bind: device %u is not attached", dev->obj.id);
+		return -ENOENT;
+	}
+	if (xa_load(&ed->pasids, data->hpasid)) {
+		vsva_err(err, "bind: PASID %llu is already bound on device %u",
+			 data->hpasid, dev->obj.id);
+		return -EBUSY;
+	}
+	pe = kzalloc(sizeof(*pe), GFP_KERNEL_ACCOUNT);
+	if (!pe)
+		return -ENOMEM;
+	pe->gpgd = data->gpgd;
+	pe->addr_width = data->addr_width;
+	pe->vtd_flags = data->vendor.vtd.flags;
+	pe->gpasid_valid = data->flags & VSVA_SVA_GPASID_VAL;
+	pe->gpasid = pe->gpasid_valid ? data->gpasid : 0;
+	rc = xa_insert(&ed->pasids, data->hpasid, pe, GFP_KERNEL_ACCOUNT);
+	if (rc) {
+		kfree(pe);
+		if (rc == -EBUSY)
+			vsva_err(err,
+				 "bind: PASID %llu is already bound on device %u",
+				 data->hpasid, dev->obj.id);
+		return rc;
+	}
+	return 0;
+}
+
+static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
+{
+	struct emu_dev *ed = emu_dev(dev);
+	struct emu_pasid *pe;
+	struct emu_match m = {
+		.match_dom = true, .match_dev = true, .pasid = hpasid,
+		.match_pasid = true,
+		.kind_mask = BIT(EMU_K_LEAF) | BIT(EMU_K_PDE), .last = U64_MAX,
+	};
+
+	lockdep_assert_held(&dev->ctx->lock);
+	if (!ed)
+		return -ENOENT;
+	pe = xa_erase(&ed->pasids, hpasid);
+	if (!pe)
+		return -ENOENT;
+	kfree(pe);
+	emu_prq_cancel(dev->ctx, ed->tag, hpasid, false);
+	emu_flush_dev_pasid(dev, hpasid, false);
+	if (dev->dom && emu_dom(dev->dom)) {
+		m.dom = emu_dom(dev->dom)->tag;
+		emu_cache_flush(&emu_iotlb, &m);
+	}
+	return 0;
+}
+
+/* The IOVA range of an ADDR invalidation, inclusive; clamped on overflow. */
+static void emu_inv_range(const struct vsva_inv_addr_info *a, u64 *start,
+			  u64 *last)
+{
+	u64 size;
+
+	*start = a->addr;
+	if (check_mul_overflow(a->granule_size, a->nb_granules, &size) ||
+	    !size || check_add_overflow(a->addr, size - 1, last))
+		*last = U64_MAX;
+}
+
+static int emu_cache_invalidate(struct vsva_domain *dom,
+				struct vsva_device *dev,
+				const struct vsva_cache_invalidate_info *inv,
+				struct vsva_errmsg *err)
+{
+	struct vsva_counters *cnt = &dom->ctx->counters;
+	struct emu_dom *edm = emu_dom(dom);
+	struct emu_match m = { .last = U64_MAX };
+	struct vsva_device *d;
+	unsigned int n;
+
+	lockdep_assert_held(&dom->ctx->lock);
+	if (!edm)
+		return -ENOENT;
+	switch (inv->granularity) {
+	case VSVA_INV_GRANU_DOMAIN:
+		break;
+	case VSVA_INV_GRANU_PASID:
+		m.match_pasid = true;
+		m.pasid = inv->granu.pasid_info.pasid;
+		break;
+	case VSVA_INV_GRANU_ADDR:
+		m.match_pasid = true;
+		m.pasid = inv->granu.addr_info.pasid;
+		emu_inv_range(&inv->granu.addr_info, &m.start, &m.last);
+		break;
+	default:
+		vsva_err(err, "invalidate: unknown granularity %u",
+			 inv->granularity);
+		return -EINVAL;
+	}
+
+	if (inv->cache & VSVA_CACHE_INV_TYPE_IOTLB) {
+		struct emu_match im = m;
+
+		im.dom = edm->tag;
+		im.match_dom = true;
+		im.match_dev = true;
+		im.kind_mask = BIT(EMU_K_LEAF);
+		/* LEAF: only leaves changed, paging-structure entries stay. */
+		if (inv->granularity != VSVA_INV_GRANU_ADDR ||
+		    !(inv->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
+			im.kind_mask |= BIT(EMU_K_PDE);
+		n = emu_cache_flush(&emu_iotlb, &im);
+		atomic64_add(n, &cnt->iotlb_flushed);
+	}
+	if (inv->cache & VSVA_CACHE_INV_TYPE_DEV_IOTLB) {
+		struct emu_match dm = m;
+
+		dm.match_dom = true;
+		dm.match_dev = true;
+		dm.kind_mask = BIT(EMU_K_LEAF);
+		list_for_each_entry(d, &dom->devices, dom_node) {
+			if ((dev && d != dev) || !emu_dev(d) ||
+			    !(d->enabled & VSVA_ATTACH_ENABLE_ATS))
+				continue;
+			n = emu_cache_flush(emu_dev(d)->devtlb, &dm);
+			atomic64_add(n, &cnt->devtlb_flushed);
+		}
+	}
+	if (inv->cache & VSVA_CACHE_INV_TYPE_PASID) {
+		struct emu_match pm = m;
+
+		pm.kind_mask = BIT(EMU_K_PASID);
+		if (dev && emu_dev(dev)) {
+			pm.dev = emu_dev(dev)->tag;
+			pm.match_dev = true;
+		} else {
+			pm.dom = edm->tag;
+			pm.match_dom = true;
+		}
+		n = emu_cache_flush(&emu_pasid_cache, &pm);
+		atomic64_add(n, &cnt->pasid_cache_flushed);
+	}
+	return 0;
+}
+
+static void emu_s2_flush(struct vsva_domain *dom, u64 gpa, u64 len)
+{
+	struct emu_match m = {
+		.match_dom = true, .match_dev = true,
+		.kind_mask = BIT(EMU_K_LEAF), .last = U64_MAX,
+	};
+	struct vsva_device *d;
+
+	lockdep_assert_held(&dom->ctx->lock);
+	if (!emu_dom(dom))
+		return;
+	/* Cached entries hold GPAs, not pages: drop the whole domain. */
+	emu_flush_domain(emu_dom(dom)->tag);
+	list_for_each_entry(d, &dom->devices, dom_node)
+		if (emu_dev(d))
+			emu_cache_flush(emu_dev(d)->devtlb, &m);
+}
+
+const struct vsva_backend_ops vsva_emu_ops = {
+	.name = "emu",
+	.domain_init = emu_domain_init,
+	.domain_fini = emu_domain_fini,
+	.dev_attach = emu_dev_attach,
+	.dev_detach = emu_dev_detach,
+	.bind_gpasid = emu_bind_gpasid,
+	.unbind_gpasid = emu_unbind_gpasid,
+	.cache_invalidate = emu_cache_invalidate,
+	.page_response = emu_page_response,
+	.s2_flush = emu_s2_flush,
+};
+
+/* ---- context ----------------------------------------------------------- */
+
+int vsva_emu_ctx_init(struct vsva_ctx *ctx)
+{
+	struct emu_ctx *ec = kzalloc(sizeof(*ec), GFP_KERNEL_ACCOUNT);
+
+	if (!ec)
+		return -ENOMEM;
+	spin_lock_init(&ec->prq_lock);
+	INIT_LIST_HEAD(&ec->prqs);
+	init_waitqueue_head(&ec->prq_wq);
+	ctx->emu = ec;
+	return 0;
+}
+
+void vsva_emu_ctx_fini(struct vsva_ctx *ctx)
+{
+	struct emu_ctx *ec = emu_ctx(ctx);
+	unsigned long flags;
+
+	if (!ec)
+		return;
+	emu_prq_cancel(ctx, 0, 0, true);
+	if (ec->fq) {
+		spin_lock_irqsave(&ec->fq->lock, flags);
+		ec->fq->dead = true;
+		spin_unlock_irqrestore(&ec->fq->lock, flags);
+		wake_up_interruptible_poll(&ec->fq->wq, EPOLLHUP);
+		emu_fq_put(ec->fq);
+	}
+	ctx->emu = NULL;
+	kfree(ec);
+}
+
+/* ---- emulated DMA ------------------------------------------------------ */
+
+/* Translate @iova for @dev: PASID cache, device TLB, IOTLB, then walk. */
+static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
+			 u32 pasid, u64 iova, u32 access, struct emu_xlate *x,
+			 struct vsva_fault_unrecoverable *f, bool *recoverable)
+{
+	struct vsva_counters *cnt = &ctx->counters;
+	struct emu_dev *ed = emu_dev(dev);
+	u64 tag = emu_dom(dev->dom)->tag;
+	bool ats = dev->enabled & VSVA_ATTACH_ENABLE_ATS;
+	struct emu_pasid pe;
+	struct emu_tlbe e;
+	int rc;
+
+	*recoverable = false;
+	if (emu_cache_lookup(&emu_pasid_cache, tag, ed->tag, pasid,
+			     EMU_K_PASID, 0, 0, &e)) {
+		atomic64_inc(&cnt->pasid_cache_hits);
+		pe.gpgd = e.out;
+		pe.addr_width = e.aux & 0xff;
+		pe.vtd_flags = e.aux >> 8;
+	} else {
+		struct emu_pasid *p = xa_load(&ed->pasids, pasid);
+
+		atomic64_inc(&cnt->pasid_cache_misses);
+		if (!p) {
+			f->reason = VSVA_FAULT_REASON_PASID_INVALID;
+			f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
+				   VSVA_FAULT_UNRECOV_ADDR_VALID;
+			f->pasid = pasid;
+			f->perm = access;
+			f->addr = iova;
+			return 1;
+		}
+		pe = *p;
+		e = (struct emu_tlbe){
+			.dom = tag, .dev = ed->tag, .pasid = pasid,
+			.kind = EMU_K_PASID, .out = pe.gpgd,
+			.aux = (pe.vtd_flags << 8) | pe.addr_width,
+		};
+		emu_cache_insert(&emu_pasid_cache, &e);
+	}
+	if ((access & VSVA_FAULT_PERM_PRIV) &&
+	    !(pe.vtd_flags & VSVA_VTD_GPASID_SRE)) {
+		f->reason = VSVA_FAULT_REASON_PERMISSION;
+		f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
+			   VSVA_FAULT_UNRECOV_ADDR_VALID;
+		f->pasid = pasid;
+		f->perm = access;
+		f->addr = iova;
+		return 1;
+	}
+
+	if (ats) {
+		if (emu_cache_lookup_leaf(ed->devtlb, 0, 0, pasid, iova, &e) &&
+		    emu_access_ok(pe.vtd_flags, e.perm, access)) {
+			atomic64_inc(&cnt->devtlb_hits);
+			goto hit;
+		}
+		atomic64_inc(&cnt->devtlb_misses);
+	}
+	if (emu_cache_lookup_leaf(&emu_iotlb, tag, 0, pasid, iova, &e) &&
+	    emu_access_ok(pe.vtd_flags, e.perm, access)) {
+		atomic64_inc(&cnt->iotlb_hits);
+	} else {
+		atomic64_inc(&cnt->iotlb_misses);
+		rc = emu_walk(ctx, dev->dom, &pe, pasid, iova, access, x, f,
+			      recoverable);
+		if (rc)
+			return rc;
+		e = (struct emu_tlbe){
+			.dom = tag, .pasid = pasid, .kind = EMU_K_LEAF,
+			.shift = x->shift, .perm = x->perm,
+			.va = iova & ~((1ULL << x->shift) - 1),
+			.out = x->gpa & ~((1ULL << x->shift) - 1),
+		};
+		emu_cache_insert(&emu_iotlb, &e);
+	}
+	if (ats) {
+		e.dom = 0;
+		emu_cache_insert(ed->devtlb, &e);
+	}
+hit:
+	x->shift = e.shift;
+	x->perm = e.perm;
+	x->gpa = e.out + (iova & ((1ULL << e.shift) - 1));
+	return 0;
+}
+
+/*
+ * Move @len bytes (inside one 4K IOVA page) between @buf and the guest.
+ * Return: 0, 1 on a fault (@f, @recoverable), or a negative errno.
+ */
+static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
+			u32 pasid, u64 iova, size_t len, u32 access, void *buf,
+			struct vsva_fault_unrecoverable *f, bool *recoverable)
+{
+	struct vsva_domain *dom = dev->dom;
+	struct emu_xlate x;
+	struct page *page;
+	u32 prot, need;
+	void *va;
+	int rc;
+
+	lockdep_assert_held(&ctx->lock);
+	if (!emu_dev(dev) || !dom || !emu_dom(dom))
+		return -ENOENT;
+	vsva_s2_read_lock(dom);
+	rc = emu_translate(ctx, dev, pasid, iova, access, &x, f, recoverable);
+	if (rc)
+		goto out_unlock;
+	need = (access & VSVA_FAULT_PERM_WRITE) ? VSVA_S2_WRITE : VSVA_S2_READ;
+	if (vsva_s2_lookup(dom, x.gpa, &page, &prot) || !(prot & need)) {
+		f->reason = VSVA_FAULT_REASON_ACCESS;
+		f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
+			   VSVA_FAULT_UNRECOV_ADDR_VALID |
+			   VSVA_FAULT_UNRECOV_FETCH_ADDR_VALID;
+		f->pasid = pasid;
+		f->perm = access;
+		f->addr = iova;
+		f->fetch_addr = x.gpa;
+		*recoverable = false;
+		rc = 1;
+		goto out_unlock;
+	}
+	va = kmap_local_page(page);
+	if (access & VSVA_FAULT_PERM_WRITE)
+		memcpy(va + offset_in_page(x.gpa), buf, len);
+	else
+		memcpy(buf, va + offset_in_page(x.gpa), len);
+	kunmap_local(va);
+	if (access & VSVA_FAULT_PERM_WRITE)
+		set_page_dirty_lock(page);
+out_unlock:
+	vsva_s2_read_unlock(dom);
+	return rc;
+}
+
+static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
+			       const struct vsva_fault_unrecoverable *f)
+{
+	struct emu_ctx *ec = emu_ctx(ctx);
+	struct vsva_fault rec = { .type = VSVA_FAULT_DMA_UNRECOV };
+
+	if (!ec->fq)
+		return;
+	rec.event = *f;
+	emu_fq_push(ec->fq, dev->obj.id, &rec, false);
+}
+
+int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
+{
+	const u32 known = VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_PRIV |
+			  VSVA_EMU_DMA_EXEC | VSVA_EMU_DMA_WAIT;
+	bool write = cmd->flags & VSVA_EMU_DMA_WRITE;
+	u8 __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
+	struct vsva_device *dev;
+	unsigned int retries = 0;
+	u64 done = 0, end;
+	u32 access;
+	u8 small[EMU_DMA_SMALL] __aligned(8);
+	void *bounce = small;
+	int rc = 0;
+
+	if (cmd->flags & ~known)
+		return -EOPNOTSUPP;
+	if ((write && (cmd->flags & VSVA_EMU_DMA_EXEC)) ||
+	    cmd->len > EMU_DMA_MAX ||
+	    check_add_overflow(cmd->iova, cmd->len, &end))
+		return -EINVAL;
+	access = write ? VSVA_FAULT_PERM_WRITE : VSVA_FAULT_PERM_READ;
+	if (cmd->flags & VSVA_EMU_DMA_EXEC)
+		access |= VSVA_FAULT_PERM_EXEC;
+	if (cmd->flags & VSVA_EMU_DMA_PRIV)
+		access |= VSVA_FAULT_PERM_PRIV;
+	cmd->out_done = 0;
+	cmd->out_flags = 0;
+	cmd->out_grpid = 0;
+	memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
+
+	dev = vsva_device_get(ctx, cmd->dev_id);
+	if (!dev)
+		return -ENOENT;
+	/* Small transfers (descriptors, doorbells) need no bounce page. */
+	if (cmd->len > sizeof(small)) {
+		bounce = (void *)__get_free_page(GFP_KERNEL);
+		if (!bounce) {
+			rc = -ENOMEM;
+			goto out_put;
+		}
+	}
+
+	while (done < cmd->len) {
+		u64 iova = cmd->iova + done;
+		size_t chunk = min_t(u64, cmd->len - done,
+				     PAGE_SIZE - offset_in_page(iova));
+		struct vsva_fault_unrecoverable f = {};
+		struct emu_prq *prq;
+		bool recov;
+		u32 code;
+
+		if (write && copy_from_user(bounce, ubuf + done, chunk)) {
+			rc = -EFAULT;
+			break;
+		}
+		mutex_lock(&ctx->lock);
+		rc = emu_dma_page(ctx, dev, cmd->pasid, iova, chunk, access,
+				  bounce, &f, &recov);
+		if (rc <= 0) {
+			mutex_unlock(&ctx->lock);
+			if (rc)
+				break;
+			if (!write && copy_to_user(ubuf + done, bounce, chunk)) {
+				rc = -EFAULT;
+				break;
+			}
+			done += chunk;
+			retries = 0;
+			continue;
+		}
+
+		/* A fault: a page request when PRI can fix it, else a record. */
+		rc = 0;
+		atomic64_inc(&ctx->counters.faults);
+		cmd->out_flags |= VSVA_EMU_DMA_FAULTED;
+		cmd->out_fault = f;
+		if (!recov || !(dev->enabled & VSVA_ATTACH_ENABLE_PRI) ||
+		    retries >= EMU_PRQ_RETRIES ||
+		    emu_prq_queue(ctx, dev, cmd->pasid, iova, access,
+				  cmd->flags & VSVA_EMU_DMA_WAIT,
+				  &cmd->out_grpid, &prq)) {
+			emu_record_unrecov(ctx, dev, &f);
+			mutex_unlock(&ctx->lock);
+			break;
+		}
+		atomic64_inc(&ctx->counters.page_requests);
+		cmd->out_flags |= VSVA_EMU_DMA_PAGE_REQ;
+		mutex_unlock(&ctx->lock);
+		if (!(cmd->flags & VSVA_EMU_DMA_WAIT))
+			break;
+		rc = emu_prq_wait(ctx, prq, &code);
+		if (rc || code != VSVA_PAGE_RESP_SUCCESS)
+			break;
+		/* Answered SUCCESS: retry the access. */
+		retries++;
+		cmd->out_flags &= ~VSVA_EMU_DMA_FAULTED;
+		memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
+	}
+	cmd->out_done = done;
+	if (bounce != small)
+		free_page((unsigned long)bounce);
+out_put:
+	vsva_device_put(dev);
+	return rc;
+}
+
+/* ---- views ------------------------------------------------------------- */
+
+int vsva_emu_pasid_entry(struct vsva_ctx *ctx,
+			 struct vsva_emu_pasid_entry *cmd)
+{
+	struct vsva_device *dev;
+	struct emu_pasid *pe;
+	int rc = 0;
+
+	lockdep_assert_held(&ctx->lock);
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	dev = vsva_device_get(ctx, cmd->dev_id);
+	if (!dev)
+		return -ENOENT;
+	if (!emu_dev(dev) || !dev->dom) {
+		rc = -ENOENT;
+		goto out_put;
+	}
+	cmd->out_domain_id = dev->dom->obj.id;
+	pe = xa_load(&emu_dev(dev)->pasids, cmd->pasid);
+	cmd->out_present = !!pe;
+	cmd->out_addr_width = pe ? pe->addr_width : 0;
+	cmd->out_gpgd = pe ? pe->gpgd : 0;
+	cmd->out_vtd_flags = pe ? pe->vtd_flags : 0;
+	cmd->out_gpasid_valid = pe ? pe->gpasid_valid : 0;
+	cmd->out_gpasid = pe ? pe->gpasid : 0;
+out_put:
+	vsva_device_put(dev);
+	return rc;
+}
+
+void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx)
+{
+	struct vsva_counters *c = &ctx->counters;
+	struct emu_ctx *ec = emu_ctx(ctx);
+	struct vsva_obj *obj;
+	unsigned long id;
+
+	seq_printf(s, "emu: iotlb %u/%u pasid-cache %u/%u (global)\n",
+		   emu_cache_used(&emu_iotlb), emu_iotlb.cap,
+		   emu_cache_used(&emu_pasid_cache), emu_pasid_cache.cap);
+	seq_printf(s, "iotlb hits %lld misses %lld flushed %lld\n",
+		   atomic64_read(&c->iotlb_hits),
+		   atomic64_read(&c->iotlb_misses),
+		   atomic64_read(&c->iotlb_flushed));
+	seq_printf(s, "devtlb hits %lld misses %lld flushed %lld\n",
+		   atomic64_read(&c->devtlb_hits),
+		   atomic64_read(&c->devtlb_misses),
+		   atomic64_read(&c->devtlb_flushed));
+	seq_printf(s, "pasid-cache hits %lld misses %lld flushed %lld\n",
+		   atomic64_read(&c->pasid_cache_hits),
+		   atomic64_read(&c->pasid_cache_misses),
+		   atomic64_read(&c->pasid_cache_flushed));
+	seq_printf(s, "walks %lld faults %lld page-requests %lld\n",
+		   atomic64_read(&c->walks), atomic64_read(&c->faults),
+		   atomic64_read(&c->page_requests));
+	if (ec) {
+		spin_lock(&ec->prq_lock);
+		seq_printf(s, "pending page requests %u\n", ec->nr_prqs);
+		spin_unlock(&ec->prq_lock);
+		if (ec->fq) {
+			spin_lock_irq(&ec->fq->lock);
+			seq_printf(s, "fault queue %u/%u lost %u seq %u\n",
+				   ec->fq->count, EMU_FQ_DEPTH, ec->fq->lost,
+				   ec->fq->seq);
+			spin_unlock_irq(&ec->fq->lock);
+		}
+	}
+	xa_for_each(&ctx->objects, id, obj) {
+		struct vsva_device *dev;
+		struct emu_pasid *pe;
+		unsigned long pasid;
+
+		if (obj->type != VSVA_OBJ_DEVICE)
+			continue;
+		dev = container_of(obj, struct vsva_device, obj);
+		if (!emu_dev(dev))
+			continue;
+		seq_printf(s, "device %u rid %04x ats %d pri %d devtlb %u/%u\n",
+			   obj->id, dev->rid,
+			   !!(dev->enabled & VSVA_ATTACH_ENABLE_ATS),
+			   !!(dev->enabled & VSVA_ATTACH_ENABLE_PRI),
+			   emu_cache_used(emu_dev(dev)->devtlb),
+			   emu_dev(dev)->devtlb->cap);
+		xa_for_each(&emu_dev(dev)->pasids, pasid, pe)
+			seq_printf(s,
+				   "  pasid %lu gpgd 0x%llx aw %u vtd 0x%llx gpasid %d\n",
+				   pasid, pe->gpgd, pe->addr_width,
+				   pe->vtd_flags,
+				   pe->gpasid_valid ? (int)pe->gpasid : -1);
+	}
+}
+
+/* ---- module ------------------------------------------------------------ */
+
+int vsva_emu_init(void)
+{
+	int rc;
+
+	rc = emu_cache_init(&emu_iotlb, EMU_IOTLB_ENTRIES);
+	if (rc)
+		return rc;
+	rc = emu_cache_init(&emu_pasid_cache, EMU_PASID_CACHE_ENTRIES);
+	if (rc)
+		goto err_iotlb;
+	return 0;
+
+err_iotlb:
+	emu_cache_destroy(&emu_iotlb);
+	return rc;
+}
+
+void vsva_emu_exit(void)
+{
+	emu_cache_destroy(&emu_pasid_cache);
+	emu_cache_destroy(&emu_iotlb);
+}

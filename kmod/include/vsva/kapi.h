@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vsva kernel-internal API: bind, unbind, invalidate and page response on
+ * kernel structs, PASID set access and the IOASID notifier chain.
+ *
+ * Nothing here takes a __user pointer.  The /dev/vsva ioctls call these
+ * after the IOMMU UAPI layer copied and checked the payload; release() and
+ * in-kernel consumers (a KVM-side PASID translator, vsva_consumer.ko) call
+ * them directly.  @err may be NULL everywhere.
+ *
+ * Context: process context, may sleep.  Must not be called from an IOASID
+ * notifier callback (the chain runs with the context's lock held).
+ */
+#ifndef _VSVA_KAPI_H
+#define _VSVA_KAPI_H
+
+#include <linux/notifier.h>
+#include <linux/types.h>
+#include <linux/vsva.h>
+
+struct vsva_ctx;
+struct vsva_ioasid_set;
+
+/**
+ * struct vsva_errmsg - a message for the caller's err_uptr buffer
+ * @buf: NUL-terminated text; empty when nothing was said
+ *
+ * Kernel-internal callers pass NULL wherever a struct vsva_errmsg * is
+ * taken, or their own buffer to read why a call failed.
+ */
+struct vsva_errmsg {
+	char buf[200];
+};
+
+__printf(2, 3) void vsva_err(struct vsva_errmsg *err, const char *fmt, ...);
+
+/* IOASID notifier events (the notifier's action argument). */
+#define VSVA_IOASID_NOTIFY_ALLOC 1
+#define VSVA_IOASID_NOTIFY_FREE 2
+#define VSVA_IOASID_NOTIFY_BIND 3
+#define VSVA_IOASID_NOTIFY_UNBIND 4
+
+/**
+ * struct vsva_ioasid_event - the notifier's data argument
+ * @ctx_id: the context (vsva_ctx_get() takes it)
+ * @set_id: the context's IOASID set
+ * @pasid: the host PASID
+ * @gpasid: the guest PASID, when @gpasid_valid
+ * @gpasid_valid: 1 when a guest PASID is recorded
+ * @dev_id: BIND/UNBIND: the device id in the context, else 0
+ * @rid: BIND/UNBIND: the device's requester id, else 0
+ */
+struct vsva_ioasid_event {
+	u32 ctx_id;
+	u32 set_id;
+	u32 pasid;
+	u32 gpasid;
+	u32 gpasid_valid;
+	u32 dev_id;
+	u16 rid;
+};
+
+/*
+ * The system-wide chain (blocking).  Callbacks run in process context with
+ * the context's lock held: they may sleep but must not call back into vsva
+ * for that context.  ALLOC precedes any BIND of a PASID; every BIND is
+ * followed by exactly one UNBIND before the PASID's FREE.
+ */
+int vsva_ioasid_register_notifier(struct notifier_block *nb);
+void vsva_ioasid_unregister_notifier(struct notifier_block *nb);
+
+/* Contexts by id: a reference keeps the struct, not the VM, alive. */
+struct vsva_ctx *vsva_ctx_get(u32 ctx_id);
+void vsva_ctx_put(struct vsva_ctx *ctx);
+u32 vsva_ctx_id(struct vsva_ctx *ctx);
+
+/*
+ * The nesting operations.  @flags: VSVA_TARGET_DOMAIN makes @target_id a
+ * domain id (every device of it, all or nothing), else a device id.  The
+ * payload is checked as the ioctl would; errno and @err as for the ioctls.
+ * A context being released answers -ENOENT.
+ */
+int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		     const struct vsva_gpasid_bind_data *data,
+		     struct vsva_errmsg *err);
+int vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		       u32 hpasid, struct vsva_errmsg *err);
+int vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			  const struct vsva_cache_invalidate_info *inv,
+			  struct vsva_errmsg *err);
+int vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
+		       const struct vsva_page_response *msg,
+		       struct vsva_errmsg *err);
+
+/* PASID set access. */
+struct vsva_ioasid_set *vsva_ctx_ioasid_set(struct vsva_ctx *ctx);
+u32 vsva_ioasid_set_id(struct vsva_ioasid_set *set);
+/* 0 and the host PASID of @gpasid, or -ENOENT. */
+int vsva_ioasid_find_by_gpasid(struct vsva_ioasid_set *set, u32 gpasid,
+			       u32 *hpasid);
+/*
+ * Take a reference on @pasid of @set (-ENOENT if it is not a live member):
+ * the number is not reused until vsva_ioasid_put(), even once freed.
+ */
+int vsva_ioasid_get(struct vsva_ioasid_set *set, u32 pasid);
+void vsva_ioasid_put(u32 pasid);
+
+#endif /* _VSVA_KAPI_H */

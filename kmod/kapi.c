@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel-internal API: bind, unbind, invalidate and page response on
+ * kernel structs.  The ioctl path reaches the __vsva_*() internals after
+ * the IOMMU UAPI layer copied and checked the payload; release() and
+ * in-kernel consumers call them without any user buffer.
+ *
+ * Every operation checks all of its targets before it changes anything;
+ * a bind on several devices that fails part-way is rolled back here.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <vsva/kapi.h>
+
+#include "ioasid.h"
+#include "vsva_priv.h"
+
+/*
+ * The devices an operation applies to: one device, or every device of a
+ * domain (VSVA_TARGET_DOMAIN).  @devs points at @one or at an array.
+ */
+struct vsva_targets {
+	struct vsva_domain *dom;
+	struct vsva_device *one;
+	struct vsva_device **devs;
+	unsigned int nr;
+};
+
+static int vsva_targets_get(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			    const char *what, bool need_devices,
+			    struct vsva_targets *t, struct vsva_errmsg *err)
+{
+	struct vsva_device *dev;
+	unsigned int i = 0;
+
+	lockdep_assert_held(&ctx->lock);
+	memset(t, 0, sizeof(*t));
+	if (ctx->dead) {
+		vsva_err(err, "%s: the context is being released", what);
+		return -ENOENT;
+	}
+	if (!(flags & VSVA_TARGET_DOMAIN)) {
+		t->one = vsva_device_find(ctx, target_id);
+		if (!t->one) {
+			vsva_err(err, "%s: no device %u in this context", what,
+				 target_id);
+			return -ENOENT;
+		}
+		t->dom = t->one->dom;
+		t->devs = &t->one;
+		t->nr = 1;
+		return 0;
+	}
+	t->dom = vsva_domain_find(ctx, target_id);
+	if (!t->dom) {
+		vsva_err(err, "%s: no domain %u in this context", what,
+			 target_id);
+		return -ENOENT;
+	}
+	if (!need_devices)
+		return 0;
+	if (!t->dom->nr_devices) {
+		vsva_err(err, "%s: domain %u has no devices attached", what,
+			 target_id);
+		return -EINVAL;
+	}
+	t->devs = kcalloc(t->dom->nr_devices, sizeof(*t->devs), GFP_KERNEL);
+	if (!t->devs)
+		return -ENOMEM;
+	list_for_each_entry(dev, &t->dom->devices, dom_node)
+		t->devs[i++] = dev;
+	t->nr = i;
+	return 0;
+}
+
+static void vsva_targets_put(struct vsva_targets *t)
+{
+	if (t->devs != &t->one)
+		kfree(t->devs);
+}
+
+static void vsva_notify_dev(unsigned long action, struct vsva_device *dev,
+			    struct vsva_ioasid *ioasid)
+{
+	struct vsva_ioasid_event ev;
+
+	vsva_ioasid_event_fill(&ev, ioasid);
+	ev.dev_id = dev->obj.id;
+	ev.rid = dev->rid;
+	vsva_ioasid_notify(action, &ev);
+}
+
+/* Undo one backend bind that was never published. */
+static void vsva_bind_undo(struct vsva_ctx *ctx, struct vsva_device *dev,
+			   u32 hpasid)
+{
+	WARN_ON(ctx->ops->unbind_gpasid(dev, hpasid));
+	xa_erase(&dev->bound, hpasid);
+}
+
+int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		       const struct vsva_gpasid_bind_data *data,
+		       struct vsva_errmsg *err)
+{
+	unsigned int nth = READ_ONCE(vsva_fail_bind_nth);
+	u32 hpasid = data->hpasid;
+	struct vsva_ioasid *ioasid;
+	struct vsva_targets t;
+	unsigned int i, done;
+	int rc;
+
+	mutex_lock(&ctx->lock);
+	rc = vsva_targets_get(ctx, target_id, flags, "bind", true, &t, err);
+	if (rc)
+		goto out_unlock;
+	ioasid = vsva_ioasid_find(ctx->set, hpasid);
+	if (!ioasid) {
+		vsva_err(err, "bind: hpasid %u is not allocated in this context",
+			 hpasid);
+		rc = -ENOENT;
+		goto out_put;
+	}
+	if ((data->flags & VSVA_SVA_GPASID_VAL) && ioasid->gpasid_valid &&
+	    data->gpasid != ioasid->gpasid) {
+		vsva_err(err, "bind: gpasid %llu differs from gpasid %u recorded for PASID %u",
+			 data->gpasid, ioasid->gpasid, hpasid);
+		rc = -EINVAL;
+		goto out_put;
+	}
+	if (!vsva_s2_mapped(t.dom, data->gpgd)) {
+		vsva_err(err, "bind: gpgd 0x%llx is not inside a mapped stage-2 range of domain %u",
+			 data->gpgd, t.dom->obj.id);
+		rc = -EINVAL;
+		goto out_put;
+	}
+	for (i = 0; i < t.nr; i++) {
+		struct vsva_device *dev = t.devs[i];
+
+		if (!(dev->caps & VSVA_DEV_CAP_PASID)) {
+			vsva_err(err, "bind: device %u has no PASID capability",
+				 dev->obj.id);
+			rc = -EINVAL;
+			goto out_put;
+		}
+		if (xa_load(&dev->bound, hpasid)) {
+			vsva_err(err, "bind: PASID %u is already bound on device %u",
+				 hpasid, dev->obj.id);
+			rc = -EBUSY;
+			goto out_put;
+		}
+	}
+
+	for (done = 0; done < t.nr; done++) {
+		struct vsva_device *dev = t.devs[done];
+
+		if (nth && done + 1 == nth) {
+			vsva_err(err, "bind: injected failure on device %u (fail_bind_nth=%u)",
+				 dev->obj.id, nth);
+			rc = -ENOMEM;
+			break;
+		}
+		rc = xa_insert(&dev->bound, hpasid, xa_mk_value(hpasid),
+			       GFP_KERNEL_ACCOUNT);
+		if (rc)
+			break;
+		rc = ctx->ops->bind_gpasid(dev, data, err);
+		if (rc) {
+			xa_erase(&dev->bound, hpasid);
+			break;
+		}
+	}
+	if (rc) {
+		while (done--)
+			vsva_bind_undo(ctx, t.devs[done], hpasid);
+		goto out_put;
+	}
+
+	for (i = 0; i < t.nr; i++) {
+		t.devs[i]->nr_bound++;
+		ioasid->nr_bound++;
+		atomic_inc(&ctx->nr_bindings);
+		atomic64_inc(&ctx->counters.binds);
+		vsva_notify_dev(VSVA_IOASID_NOTIFY_BIND, t.devs[i], ioasid);
+	}
+out_put:
+	vsva_targets_put(&t);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+static void vsva_unbind_one(struct vsva_ctx *ctx, struct vsva_device *dev,
+			    struct vsva_ioasid *ioasid)
+{
+	lockdep_assert_held(&ctx->lock);
+	WARN_ON(ctx->ops->unbind_gpasid(dev, ioasid->id));
+	xa_erase(&dev->bound, ioasid->id);
+	dev->nr_bound--;
+	ioasid->nr_bound--;
+	atomic_dec(&ctx->nr_bindings);
+	atomic64_inc(&ctx->counters.unbinds);
+	vsva_notify_dev(VSVA_IOASID_NOTIFY_UNBIND, dev, ioasid);
+}
+
+void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev)
+{
+	unsigned long index;
+	void *entry;
+
+	lockdep_assert_held(&ctx->lock);
+	xa_for_each(&dev->bound, index, entry) {
+		struct vsva_ioasid *ioasid = vsva_ioasid_find(ctx->set, index);
+
+		if (WARN_ON(!ioasid))
+			continue;
+		vsva_unbind_one(ctx, dev, ioasid);
+	}
+}
+
+int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			 u32 hpasid, struct vsva_errmsg *err)
+{
+	struct vsva_ioasid *ioasid;
+	struct vsva_targets t;
+	unsigned int i;
+	int rc;
+
+	mutex_lock(&ctx->lock);
+	rc = vsva_targets_get(ctx, target_id, flags, "unbind", true, &t, err);
+	if (rc)
+		goto out_unlock;
+	ioasid = vsva_ioasid_find(ctx->set, hpasid);
+	if (!ioasid) {
+		vsva_err(err, "unbind: hpasid %u is not allocated in this context",
+			 hpasid);
+		rc = -ENOENT;
+		goto out_put;
+	}
+	for (i = 0; i < t.nr; i++) {
+		if (!xa_load(&t.devs[i]->bound, hpasid)) {
+			vsva_err(err, "unbind: PASID %u is not bound on device %u",
+				 hpasid, t.devs[i]->obj.id);
+			rc = -ENOENT;
+			goto out_put;
+		}
+	}
+	for (i = 0; i < t.nr; i++)
+		vsva_unbind_one(ctx, t.devs[i], ioasid);
+out_put:
+	vsva_targets_put(&t);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+/* The PASID an invalidation names, or 0 for DOMAIN granularity. */
+static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
+{
+	if (inv->granularity == VSVA_INV_GRANU_PASID)
+		return inv->granu.pasid_info.pasid;
+	if (inv->granularity == VSVA_INV_GRANU_ADDR)
+		return inv->granu.addr_info.pasid;
+	return 0;
+}
+
+/* Apply @n checked invalidations in order; *@handled says how many. */
+int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			      const struct vsva_cache_invalidate_info *inv,
+			      unsigned int n, unsigned int *handled,
+			      struct vsva_errmsg *err)
+{
+	struct vsva_targets t;
+	unsigned int i;
+	int rc;
+
+	*handled = 0;
+	mutex_lock(&ctx->lock);
+	rc = vsva_targets_get(ctx, target_id, flags, "invalidate", false, &t,
+			      err);
+	if (rc)
+		goto out_unlock;
+	for (i = 0; i < n; i++) {
+		u32 pasid = vsva_inv_pasid(&inv[i]);
+
+		if (pasid && !vsva_ioasid_find(ctx->set, pasid)) {
+			vsva_err(err, "invalidate: PASID %u is not allocated in this context",
+				 pasid);
+			rc = -ENOENT;
+			break;
+		}
+		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], err);
+		if (rc)
+			break;
+		atomic64_inc(&ctx->counters.invalidations);
+		*handled = i + 1;
+	}
+	vsva_targets_put(&t);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			    const struct vsva_cache_invalidate_info *inv,
+			    struct vsva_errmsg *err)
+{
+	unsigned int handled;
+
+	return __vsva_cache_invalidate_n(ctx, target_id, flags, inv, 1,
+					 &handled, err);
+}
+
+int __vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
+			 const struct vsva_page_response *msg,
+			 struct vsva_errmsg *err)
+{
+	struct vsva_targets t;
+	int rc;
+
+	mutex_lock(&ctx->lock);
+	rc = vsva_targets_get(ctx, dev_id, 0, "page_response", true, &t, err);
+	if (rc)
+		goto out_unlock;
+	if (!(t.one->enabled & VSVA_ATTACH_ENABLE_PRI)) {
+		vsva_err(err, "page_response: device %u was attached without ENABLE_PRI",
+			 dev_id);
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if ((msg->flags & VSVA_PAGE_RESP_PASID_VALID) &&
+	    !vsva_ioasid_find(ctx->set, msg->pasid)) {
+		vsva_err(err, "page_response: PASID %u is not allocated in this context",
+			 msg->pasid);
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	rc = ctx->ops->page_response(t.one, msg, err);
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+/* Exported: the same operations, with the payload checks of the ioctls. */
+
+int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		     const struct vsva_gpasid_bind_data *data,
+		     struct vsva_errmsg *err)
+{
+	int rc = vsva_check_bind_data(data, err);
+
+	if (rc)
+		return rc;
+	if (flags & ~VSVA_TARGET_DOMAIN)
+		return -EOPNOTSUPP;
+	return __vsva_bind_gpasid(ctx, target_id, flags, data, err);
+}
+EXPORT_SYMBOL_GPL(vsva_bind_gpasid);
+
+int vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+		       u32 hpasid, struct vsva_errmsg *err)
+{
+	if (flags & ~VSVA_TARGET_DOMAIN)
+		return -EOPNOTSUPP;
+	if (!hpasid || hpasid > VSVA_PASID_MAX) {
+		vsva_err(err, "unbind: hpasid %u is outside [1, %u]", hpasid,
+			 VSVA_PASID_MAX);
+		return -EINVAL;
+	}
+	return __vsva_unbind_gpasid(ctx, target_id, flags, hpasid, err);
+}
+EXPORT_SYMBOL_GPL(vsva_unbind_gpasid);
+
+int vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			  const struct vsva_cache_invalidate_info *inv,
+			  struct vsva_errmsg *err)
+{
+	int rc = vsva_check_inv_info(inv, err);
+
+	if (rc)
+		return rc;
+	if (flags & ~VSVA_TARGET_DOMAIN)
+		return -EOPNOTSUPP;
+	return __vsva_cache_invalidate(ctx, target_id, flags, inv, err);
+}
+EXPORT_SYMBOL_GPL(vsva_cache_invalidate);
+
+int vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
+		       const struct vsva_page_response *msg,
+		       struct vsva_errmsg *err)
+{
+	int rc = vsva_check_page_resp(msg, err);
+
+	if (rc)
+		return rc;
+	return __vsva_page_response(ctx, dev_id, msg, err);
+}
+EXPORT_SYMBOL_GPL(vsva_page_response);
+
+struct vsva_ioasid_set *vsva_ctx_ioasid_set(struct vsva_ctx *ctx)
+{
+	return ctx->set;
+}
+EXPORT_SYMBOL_GPL(vsva_ctx_ioasid_set);
+
+u32 vsva_ctx_id(struct vsva_ctx *ctx)
+{
+	return ctx->id;
+}
+EXPORT_SYMBOL_GPL(vsva_ctx_id);

@@ -21,6 +21,9 @@ for f in "${kfiles[@]}"; do
 	ign=FILE_PATH_CHANGES,SPDX_LICENSE_TAG
 	# BIT() does not exist for user space: UAPI headers spell shifts out.
 	[[ $f == uapi/* ]] && ign+=,BIT_MACRO
+	while read -r file type; do
+		[[ $file == "$f" ]] && ign+=",$type"
+	done < <(grep -v '^#' "$here/checkpatch-exceptions")
 	out=$(perl "$src/scripts/checkpatch.pl" --no-tree --strict --quiet \
 		--ignore "$ign" -f "$f" 2>&1)
 	if [[ -z $out ]]; then ok "checkpatch $f"; else bad "checkpatch $f"; printf '%s\n' "$out" | head -40; fi

@@ -60,15 +60,15 @@ typedef int (*vsva_qemu_dma_rw_fn)(void* opaque, uint64_t gpa, void* buf, size_t
  * @caps: VSVA_QEMU_CAP_* (0: VSVA_QEMU_CAP_DEFAULT)
  */
 struct vsva_qemu_open_args {
-  uint32_t size;
-  uint32_t flags;
-  const char* dev_path;
-  vsva_qemu_dma_rw_fn dma_rw;
-  void* opaque;
-  uint32_t haw;
-  uint32_t mamv;
-  uint32_t caps;
-  uint32_t reserved;
+    uint32_t size;
+    uint32_t flags;
+    const char* dev_path;
+    vsva_qemu_dma_rw_fn dma_rw;
+    void* opaque;
+    uint32_t haw;
+    uint32_t mamv;
+    uint32_t caps;
+    uint32_t reserved;
 };
 
 /** Open a VM context (and its stage-2 domain). */
@@ -127,10 +127,10 @@ int vsva_qemu_unbind(vsva_qemu_dev* dev, uint32_t gpasid);
  * @reserved: zero
  */
 struct vsva_qemu_desc_result {
-  uint32_t type;
-  uint32_t flags;
-  uint32_t forwarded;
-  uint32_t reserved;
+    uint32_t type;
+    uint32_t flags;
+    uint32_t forwarded;
+    uint32_t reserved;
 };
 
 /**
@@ -164,14 +164,14 @@ int vsva_qemu_fault_fd(vsva_qemu_ctx* ctx);
  * @addr: the page (IOVA)
  */
 struct vsva_qemu_page_req {
-  uint16_t sid;
-  uint16_t pasid_valid;
-  uint32_t gpasid;
-  uint32_t grpid;
-  uint32_t perm;
-  uint32_t last;
-  uint32_t reserved;
-  uint64_t addr;
+    uint16_t sid;
+    uint16_t pasid_valid;
+    uint32_t gpasid;
+    uint32_t grpid;
+    uint32_t perm;
+    uint32_t last;
+    uint32_t reserved;
+    uint64_t addr;
 };
 
 /** Read up to @max pending page requests without blocking; returns how many. */
@@ -202,16 +202,16 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
  * struct vsva_qemu_stats - counters of the context
  */
 struct vsva_qemu_stats {
-  uint64_t descriptors;
-  uint64_t invalid_descriptors;
-  uint64_t binds;
-  uint64_t unbinds;
-  uint64_t rebinds;
-  uint64_t bad_entries;
-  uint64_t invalidations;
-  uint64_t submissions;
-  uint64_t waits;
-  uint64_t host_errors;
+    uint64_t descriptors;
+    uint64_t invalid_descriptors;
+    uint64_t binds;
+    uint64_t unbinds;
+    uint64_t rebinds;
+    uint64_t bad_entries;
+    uint64_t invalidations;
+    uint64_t submissions;
+    uint64_t waits;
+    uint64_t host_errors;
 };
 int vsva_qemu_get_stats(const vsva_qemu_ctx* ctx, struct vsva_qemu_stats* out);
 

@@ -2,11 +2,11 @@
 // The virtual VT-d adapter (see adapter.h).
 #include "vsva/qemu/adapter.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <set>
+
+#include <fmt/format.h>
 
 namespace vsva::qemu {
 
@@ -16,63 +16,73 @@ VtdAdapter::VtdAdapter(HostIommu& host, GuestMemory& mem, VtdCaps caps)
 VtdAdapter::~VtdAdapter() = default;
 
 VtdAdapter::Device* VtdAdapter::find(uint16_t sid) {
-  auto it = devs_.find(sid);
-  return it == devs_.end() ? nullptr : &it->second;
+    auto it = devs_.find(sid);
+    return it == devs_.end() ? nullptr : &it->second;
 }
 
 Status VtdAdapter::add_device(uint16_t sid, uint32_t host_dev) {
-  if (devs_.count(sid)) return Error{EEXIST, fmt::format("device {:04x}: already added", sid)};
-  Device d;
-  d.sid = sid;
-  d.host_dev = host_dev;
-  devs_.emplace(sid, std::move(d));
-  return {};
+    if (devs_.count(sid))
+        return Error{EEXIST, fmt::format("device {:04x}: already added", sid)};
+    Device d;
+    d.sid = sid;
+    d.host_dev = host_dev;
+    devs_.emplace(sid, std::move(d));
+    return {};
 }
 
 Status VtdAdapter::remove_device(uint16_t sid) {
-  Device* d = find(sid);
-  if (!d) return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-  Status rc;
-  while (!d->bound.empty())
-    if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc) rc = s;
-  devs_.erase(sid);
-  return rc;
+    Device* d = find(sid);
+    if (!d)
+        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+    Status rc;
+    while (!d->bound.empty())
+        if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc)
+            rc = s;
+    devs_.erase(sid);
+    return rc;
 }
 
 Status VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts) {
-  Device* d = find(sid);
-  if (!d) return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-  if (pdts > 7) return Error{EINVAL, fmt::format("device {:04x}: PDTS {} > 7", sid, pdts)};
-  if (dir_gpa && (*dir_gpa & 0xfff))
-    return Error{EINVAL, fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned", sid,
-                                     *dir_gpa)};
-  d->dir = dir_gpa;
-  d->pdts = pdts;
-  Status rc;
-  if (!dir_gpa)
-    while (!d->bound.empty())
-      if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc) rc = s;
-  return rc;
+    Device* d = find(sid);
+    if (!d)
+        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+    if (pdts > 7)
+        return Error{EINVAL, fmt::format("device {:04x}: PDTS {} > 7", sid, pdts)};
+    if (dir_gpa && (*dir_gpa & 0xfff))
+        return Error{EINVAL, fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned",
+                                         sid, *dir_gpa)};
+    d->dir = dir_gpa;
+    d->pdts = pdts;
+    Status rc;
+    if (!dir_gpa)
+        while (!d->bound.empty())
+            if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc)
+                rc = s;
+    return rc;
 }
 
 std::optional<BoundPasid> VtdAdapter::binding(uint16_t sid, uint32_t gpasid) const {
-  auto it = devs_.find(sid);
-  if (it == devs_.end()) return std::nullopt;
-  auto b = it->second.bound.find(gpasid);
-  if (b == it->second.bound.end()) return std::nullopt;
-  return b->second;
+    auto it = devs_.find(sid);
+    if (it == devs_.end())
+        return std::nullopt;
+    auto b = it->second.bound.find(gpasid);
+    if (b == it->second.bound.end())
+        return std::nullopt;
+    return b->second;
 }
 
 std::optional<uint32_t> VtdAdapter::hpasid_of(uint32_t gpasid) const {
-  auto it = pasids_.find(gpasid);
-  if (it == pasids_.end()) return std::nullopt;
-  return it->second.hpasid;
+    auto it = pasids_.find(gpasid);
+    if (it == pasids_.end())
+        return std::nullopt;
+    return it->second.hpasid;
 }
 
 std::optional<uint32_t> VtdAdapter::gpasid_of(uint32_t hpasid) const {
-  for (const auto& [g, ref] : pasids_)
-    if (ref.hpasid == hpasid) return g;
-  return std::nullopt;
+    for (const auto& [g, ref] : pasids_)
+        if (ref.hpasid == hpasid)
+            return g;
+    return std::nullopt;
 }
 
 // ---------------------------------------------------------------------------
@@ -80,321 +90,358 @@ std::optional<uint32_t> VtdAdapter::gpasid_of(uint32_t hpasid) const {
 // ---------------------------------------------------------------------------
 
 Expected<std::optional<PasidEntry>> VtdAdapter::read_entry(const Device& d, uint32_t gpasid) {
-  using R = std::optional<PasidEntry>;
-  if (!d.dir || gpasid > kPasidMax) return R{};
-  const uint64_t di = pasid_dir_index(gpasid);
-  if (di >= pasid_dir_entries(d.pdts)) return R{};
-  uint64_t de = 0;
-  const uint64_t de_gpa = *d.dir + di * kPasidDirEntryBytes;
-  if (!mem_.read(de_gpa, &de, sizeof(de)))
-    return Error{EFAULT,
-                 fmt::format("PASID {}: directory entry at GPA {:#x} unreadable", gpasid, de_gpa)};
-  auto dir = decode_pasid_dir_entry(de, caps_);
-  if (!dir) return Error{dir.error().err, fmt::format("PASID {}: {}", gpasid, dir.error().msg)};
-  if (!dir->present) return R{};
-  PasidEntryRaw raw{};
-  const uint64_t pe_gpa = dir->table + pasid_table_index(gpasid) * kPasidEntryBytes;
-  if (!mem_.read(pe_gpa, raw.data(), sizeof(raw)))
-    return Error{EFAULT, fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa)};
-  auto pe = decode_pasid_entry(raw, caps_);
-  if (!pe) return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
-  if (!pe->present) return R{};
-  return R{*pe};
+    using R = std::optional<PasidEntry>;
+    if (!d.dir || gpasid > kPasidMax)
+        return R{};
+    const uint64_t di = pasid_dir_index(gpasid);
+    if (di >= pasid_dir_entries(d.pdts))
+        return R{};
+    uint64_t de = 0;
+    const uint64_t de_gpa = *d.dir + di * kPasidDirEntryBytes;
+    if (!mem_.read(de_gpa, &de, sizeof(de)))
+        return Error{EFAULT, fmt::format("PASID {}: directory entry at GPA {:#x} unreadable",
+                                         gpasid, de_gpa)};
+    auto dir = decode_pasid_dir_entry(de, caps_);
+    if (!dir)
+        return Error{dir.error().err, fmt::format("PASID {}: {}", gpasid, dir.error().msg)};
+    if (!dir->present)
+        return R{};
+    PasidEntryRaw raw{};
+    const uint64_t pe_gpa = dir->table + pasid_table_index(gpasid) * kPasidEntryBytes;
+    if (!mem_.read(pe_gpa, raw.data(), sizeof(raw)))
+        return Error{EFAULT,
+                     fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa)};
+    auto pe = decode_pasid_entry(raw, caps_);
+    if (!pe)
+        return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
+    if (!pe->present)
+        return R{};
+    return R{*pe};
 }
 
 std::vector<uint32_t> VtdAdapter::present_pasids(const Device& d) {
-  std::vector<uint32_t> out;
-  if (!d.dir) return out;
-  const uint64_t n = pasid_dir_entries(d.pdts);
-  std::vector<uint64_t> dir(n);
-  if (!mem_.read(*d.dir, dir.data(), n * sizeof(uint64_t))) return out;
-  std::vector<uint64_t> table(size_t{64} * 8);
-  for (uint64_t di = 0; di < n; ++di) {
-    auto de = decode_pasid_dir_entry(dir[di], caps_);
-    if (!de || !de->present) continue;
-    if (!mem_.read(de->table, table.data(), table.size() * sizeof(uint64_t))) continue;
-    for (uint32_t ti = 0; ti < 64; ++ti)
-      if (table[size_t{ti} * 8] & 1) out.push_back(static_cast<uint32_t>(di * 64 + ti));
-  }
-  return out;
+    std::vector<uint32_t> out;
+    if (!d.dir)
+        return out;
+    const uint64_t n = pasid_dir_entries(d.pdts);
+    std::vector<uint64_t> dir(n);
+    if (!mem_.read(*d.dir, dir.data(), n * sizeof(uint64_t)))
+        return out;
+    std::vector<uint64_t> table(size_t{64} * 8);
+    for (uint64_t di = 0; di < n; ++di) {
+        auto de = decode_pasid_dir_entry(dir[di], caps_);
+        if (!de || !de->present)
+            continue;
+        if (!mem_.read(de->table, table.data(), table.size() * sizeof(uint64_t)))
+            continue;
+        for (uint32_t ti = 0; ti < 64; ++ti)
+            if (table[size_t{ti} * 8] & 1)
+                out.push_back(static_cast<uint32_t>(di * 64 + ti));
+    }
+    return out;
 }
 
 Expected<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
-  auto it = pasids_.find(gpasid);
-  if (it != pasids_.end()) {
-    ++it->second.refs;
-    return it->second.hpasid;
-  }
-  auto hp = host_.alloc_pasid(gpasid);
-  if (!hp) return hp.error();
-  pasids_[gpasid] = PasidRef{*hp, 1};
-  return *hp;
+    auto it = pasids_.find(gpasid);
+    if (it != pasids_.end()) {
+        ++it->second.refs;
+        return it->second.hpasid;
+    }
+    auto hp = host_.alloc_pasid(gpasid);
+    if (!hp)
+        return hp.error();
+    pasids_[gpasid] = PasidRef{*hp, 1};
+    return *hp;
 }
 
 void VtdAdapter::put_hpasid(uint32_t gpasid) {
-  auto it = pasids_.find(gpasid);
-  if (it == pasids_.end() || --it->second.refs) return;
-  if (auto s = host_.free_pasid(it->second.hpasid); !s) {
-    ++stats_.host_errors;
-    log(fmt::format("free host PASID {}: {}", it->second.hpasid, s.error().msg));
-  }
-  pasids_.erase(it);
+    auto it = pasids_.find(gpasid);
+    if (it == pasids_.end() || --it->second.refs)
+        return;
+    if (auto s = host_.free_pasid(it->second.hpasid); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("free host PASID {}: {}", it->second.hpasid, s.error().msg));
+    }
+    pasids_.erase(it);
 }
 
 Status VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
-  auto it = d.bound.find(gpasid);
-  if (it == d.bound.end())
-    return Error{ENOENT, fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid)};
-  const BoundPasid b = it->second;
-  BindRequest req{d.host_dev,          b.hpasid,          gpasid, b.intent.gpgd,
-                  b.intent.addr_width, b.intent.vtd_flags};
-  d.bound.erase(it);
-  Status rc = host_.unbind(req);
-  if (!rc) {
-    ++stats_.host_errors;
-    log(fmt::format("unbind device {:04x} PASID {}: {}", d.sid, gpasid, rc.error().msg));
-  } else {
-    ++stats_.unbinds;
-    log(fmt::format("unbind device {:04x} gPASID {} (hPASID {})", d.sid, gpasid, b.hpasid));
-  }
-  put_hpasid(gpasid);
-  return rc;
+    auto it = d.bound.find(gpasid);
+    if (it == d.bound.end())
+        return Error{ENOENT,
+                     fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid)};
+    const BoundPasid b = it->second;
+    BindRequest req{d.host_dev,          b.hpasid,          gpasid, b.intent.gpgd,
+                    b.intent.addr_width, b.intent.vtd_flags};
+    d.bound.erase(it);
+    Status rc = host_.unbind(req);
+    if (!rc) {
+        ++stats_.host_errors;
+        log(fmt::format("unbind device {:04x} PASID {}: {}", d.sid, gpasid, rc.error().msg));
+    } else {
+        ++stats_.unbinds;
+        log(fmt::format("unbind device {:04x} gPASID {} (hPASID {})", d.sid, gpasid, b.hpasid));
+    }
+    put_hpasid(gpasid);
+    return rc;
 }
 
 Status VtdAdapter::apply(Device& d, uint32_t gpasid,
                          const Expected<std::optional<PasidEntry>>& fresh,
                          std::optional<uint16_t> did_filter) {
-  auto cached = d.bound.find(gpasid);
-  const bool had = cached != d.bound.end();
-  std::optional<BindIntent> want;
-  Status rc;
-  if (!fresh) {
-    rc = fresh.error();
-  } else if (*fresh) {
-    auto bi = bind_intent(**fresh, gpasid);
-    if (bi)
-      want = *bi;
-    else
-      rc = bi.error();
-  }
-  if (did_filter) {
-    const bool match = (had && cached->second.intent.did == *did_filter) ||
-                       (fresh && *fresh && (*fresh)->did == *did_filter);
-    if (!match) return {};
-  }
-  if (!rc) {
-    ++stats_.bad_entries;
-    log(fmt::format("device {:04x}: {}", d.sid, rc.error().msg));
-  }
-  if (had && want && cached->second.intent.same_binding(*want)) {
-    if (cached->second.intent.did != want->did) {
-      cached->second.intent.did = want->did;
-      ++stats_.did_updates;
+    auto cached = d.bound.find(gpasid);
+    const bool had = cached != d.bound.end();
+    std::optional<BindIntent> want;
+    Status rc;
+    if (!fresh) {
+        rc = fresh.error();
+    } else if (*fresh) {
+        auto bi = bind_intent(**fresh, gpasid);
+        if (bi)
+            want = *bi;
+        else
+            rc = bi.error();
     }
+    if (did_filter) {
+        const bool match = (had && cached->second.intent.did == *did_filter) ||
+                           (fresh && *fresh && (*fresh)->did == *did_filter);
+        if (!match)
+            return {};
+    }
+    if (!rc) {
+        ++stats_.bad_entries;
+        log(fmt::format("device {:04x}: {}", d.sid, rc.error().msg));
+    }
+    if (had && want && cached->second.intent.same_binding(*want)) {
+        if (cached->second.intent.did != want->did) {
+            cached->second.intent.did = want->did;
+            ++stats_.did_updates;
+        }
+        return rc;
+    }
+    std::optional<uint32_t> hp;
+    if (want) {
+        auto h = get_hpasid(gpasid);
+        if (!h) {
+            ++stats_.host_errors;
+            log(fmt::format("device {:04x}: no host PASID for gPASID {}: {}", d.sid, gpasid,
+                            h.error().msg));
+            if (rc)
+                rc = h.error();
+            want.reset();
+        } else {
+            hp = *h;
+        }
+    }
+    if (had) {
+        if (auto s = do_unbind(d, gpasid); !s && rc)
+            rc = s;
+    }
+    if (!want)
+        return rc;
+    BindRequest req{d.host_dev, *hp, gpasid, want->gpgd, want->addr_width, want->vtd_flags};
+    if (auto s = host_.bind(req); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("bind device {:04x} gPASID {}: {}", d.sid, gpasid, s.error().msg));
+        put_hpasid(gpasid);
+        return rc ? s : rc;
+    }
+    d.bound[gpasid] = BoundPasid{*want, *hp};
+    ++stats_.binds;
+    if (had)
+        ++stats_.rebinds;
+    log(fmt::format("{} device {:04x} gPASID {} -> hPASID {}: FS root GPA {:#x}, {}-bit, "
+                    "flags {:#x}, DID {}",
+                    had ? "rebind" : "bind", d.sid, gpasid, *hp, want->gpgd, want->addr_width,
+                    want->vtd_flags, want->did));
     return rc;
-  }
-  std::optional<uint32_t> hp;
-  if (want) {
-    auto h = get_hpasid(gpasid);
-    if (!h) {
-      ++stats_.host_errors;
-      log(fmt::format("device {:04x}: no host PASID for gPASID {}: {}", d.sid, gpasid,
-                      h.error().msg));
-      if (rc) rc = h.error();
-      want.reset();
-    } else {
-      hp = *h;
-    }
-  }
-  if (had) {
-    if (auto s = do_unbind(d, gpasid); !s && rc) rc = s;
-  }
-  if (!want) return rc;
-  BindRequest req{d.host_dev, *hp, gpasid, want->gpgd, want->addr_width, want->vtd_flags};
-  if (auto s = host_.bind(req); !s) {
-    ++stats_.host_errors;
-    log(fmt::format("bind device {:04x} gPASID {}: {}", d.sid, gpasid, s.error().msg));
-    put_hpasid(gpasid);
-    return rc ? s : rc;
-  }
-  d.bound[gpasid] = BoundPasid{*want, *hp};
-  ++stats_.binds;
-  if (had) ++stats_.rebinds;
-  log(
-      fmt::format("{} device {:04x} gPASID {} -> hPASID {}: FS root GPA {:#x}, {}-bit, "
-                  "flags {:#x}, DID {}",
-                  had ? "rebind" : "bind", d.sid, gpasid, *hp, want->gpgd, want->addr_width,
-                  want->vtd_flags, want->did));
-  return rc;
 }
 
 Status VtdAdapter::sync_pasid(uint16_t sid, uint32_t gpasid) {
-  Device* d = find(sid);
-  if (!d) return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-  return apply(*d, gpasid, read_entry(*d, gpasid), std::nullopt);
+    Device* d = find(sid);
+    if (!d)
+        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+    return apply(*d, gpasid, read_entry(*d, gpasid), std::nullopt);
 }
 
 Status VtdAdapter::bind_entry(uint16_t sid, uint32_t gpasid, const PasidEntryRaw& raw) {
-  Device* d = find(sid);
-  if (!d) return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-  if (gpasid > kPasidMax) return Error{EINVAL, fmt::format("PASID {} above 20 bits", gpasid)};
-  auto pe = decode_pasid_entry(raw, caps_);
-  if (!pe) {
-    ++stats_.bad_entries;
-    return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
-  }
-  if (!pe->present) return Error{ENOENT, fmt::format("PASID {}: entry not present", gpasid)};
-  return apply(*d, gpasid, Expected<std::optional<PasidEntry>>(std::optional<PasidEntry>(*pe)),
-               std::nullopt);
+    Device* d = find(sid);
+    if (!d)
+        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+    if (gpasid > kPasidMax)
+        return Error{EINVAL, fmt::format("PASID {} above 20 bits", gpasid)};
+    auto pe = decode_pasid_entry(raw, caps_);
+    if (!pe) {
+        ++stats_.bad_entries;
+        return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
+    }
+    if (!pe->present)
+        return Error{ENOENT, fmt::format("PASID {}: entry not present", gpasid)};
+    return apply(*d, gpasid, Expected<std::optional<PasidEntry>>(std::optional<PasidEntry>(*pe)),
+                 std::nullopt);
 }
 
 Status VtdAdapter::unbind(uint16_t sid, uint32_t gpasid) {
-  Device* d = find(sid);
-  if (!d) return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-  return do_unbind(*d, gpasid);
+    Device* d = find(sid);
+    if (!d)
+        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+    return do_unbind(*d, gpasid);
 }
 
 Status VtdAdapter::pasid_cache_inv(const PcDesc& pc) {
-  Status rc;
-  for (auto& [sid, d] : devs_) {
-    if (pc.g == kPcGranuPasid) {
-      if (auto s = apply(d, pc.pasid, read_entry(d, pc.pasid), pc.did); !s && rc) rc = s;
-      continue;
+    Status rc;
+    for (auto& [sid, d] : devs_) {
+        if (pc.g == kPcGranuPasid) {
+            if (auto s = apply(d, pc.pasid, read_entry(d, pc.pasid), pc.did); !s && rc)
+                rc = s;
+            continue;
+        }
+        std::set<uint32_t> all;
+        for (const auto& [g, b] : d.bound)
+            all.insert(g);
+        for (uint32_t g : present_pasids(d))
+            all.insert(g);
+        const std::optional<uint16_t> filt =
+                pc.g == kPcGranuDomain ? std::optional<uint16_t>(pc.did) : std::nullopt;
+        for (uint32_t g : all)
+            if (auto s = apply(d, g, read_entry(d, g), filt); !s && rc)
+                rc = s;
     }
-    std::set<uint32_t> all;
-    for (const auto& [g, b] : d.bound) all.insert(g);
-    for (uint32_t g : present_pasids(d)) all.insert(g);
-    const std::optional<uint16_t> filt =
-        pc.g == kPcGranuDomain ? std::optional<uint16_t>(pc.did) : std::nullopt;
-    for (uint32_t g : all)
-      if (auto s = apply(d, g, read_entry(d, g), filt); !s && rc) rc = s;
-  }
-  return rc;
+    return rc;
 }
 
 // ---------------------------------------------------------------------------
 // Descriptors
 // ---------------------------------------------------------------------------
 
-void VtdAdapter::queue(Invalidation inv) { pending_.push_back(inv); }
+void VtdAdapter::queue(Invalidation inv) {
+    pending_.push_back(inv);
+}
 
 Status VtdAdapter::flush() {
-  if (pending_.empty()) return {};
-  std::vector<Invalidation> batch;
-  batch.swap(pending_);
-  ++stats_.submissions;
-  stats_.batch_sizes.push_back(batch.size());
-  auto r = host_.invalidate(batch);
-  if (!r) {
-    ++stats_.host_errors;
-    log(fmt::format("invalidation batch of {}: {}", batch.size(), r.error().msg));
-    return r.error();
-  }
-  stats_.invalidations += r->done;
-  log(fmt::format("submitted {} invalidation(s) in one batch", batch.size()));
-  return {};
+    if (pending_.empty())
+        return {};
+    std::vector<Invalidation> batch;
+    batch.swap(pending_);
+    ++stats_.submissions;
+    stats_.batch_sizes.push_back(batch.size());
+    auto r = host_.invalidate(batch);
+    if (!r) {
+        ++stats_.host_errors;
+        log(fmt::format("invalidation batch of {}: {}", batch.size(), r.error().msg));
+        return r.error();
+    }
+    stats_.invalidations += r->done;
+    log(fmt::format("submitted {} invalidation(s) in one batch", batch.size()));
+    return {};
 }
 
 Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode mode) {
-  auto dec = decode_descriptor(raw, mode, caps_);
-  if (!dec) {
-    ++stats_.invalid_descriptors;
-    return dec.error();
-  }
-  DescOutcome out;
-  out.type = desc_type(raw[0]);
-  ++stats_.descriptors[out.type];
-  const size_t before = pending_.size();
+    auto dec = decode_descriptor(raw, mode, caps_);
+    if (!dec) {
+        ++stats_.invalid_descriptors;
+        return dec.error();
+    }
+    DescOutcome out;
+    out.type = desc_type(raw[0]);
+    ++stats_.descriptors[out.type];
+    const size_t before = pending_.size();
 
-  auto each_bound = [&](auto&& fn) {
-    for (auto& [sid, d] : devs_)
-      for (auto& [g, b] : d.bound) fn(d, g, b);
-  };
+    auto each_bound = [&](auto&& fn) {
+        for (auto& [sid, d] : devs_)
+            for (auto& [g, b] : d.bound)
+                fn(d, g, b);
+    };
 
-  if (auto* t = std::get_if<PIotlbDesc>(&*dec)) {
-    each_bound([&](Device& d, uint32_t g, BoundPasid& b) {
-      if (g != t->pasid || b.intent.did != t->did) return;
-      Invalidation inv;
-      inv.dev = d.host_dev;
-      inv.cache = Cache::kIotlb;
-      inv.hpasid = b.hpasid;
-      inv.gpasid = g;
-      inv.source = DescType::kPIotlb;
-      if (t->g == kPIotlbGranuPasid) {
-        inv.granu = Granu::kPasid;
-      } else {
-        const Range r = am_range(t->addr, t->am);
-        inv.granu = Granu::kAddr;
-        inv.addr = r.addr;
-        inv.granule_size = r.size;
-        inv.nb_granules = 1;
-        inv.leaf = t->ih;
-      }
-      queue(inv);
-    });
-  } else if (auto* t2 = std::get_if<PDevTlbDesc>(&*dec)) {
-    if (Device* d = find(t2->sid)) {
-      const Range r = ats_range(t2->addr, t2->s);
-      for (auto& [g, b] : d->bound) {
-        if (!t2->gi && g != t2->pasid) continue;
-        Invalidation inv;
-        inv.dev = d->host_dev;
-        inv.cache = Cache::kDevIotlb;
-        inv.hpasid = b.hpasid;
-        inv.gpasid = g;
-        inv.source = DescType::kPDevTlb;
-        if (r.all) {
-          inv.granu = Granu::kPasid;
-        } else {
-          inv.granu = Granu::kAddr;
-          inv.addr = r.addr;
-          inv.granule_size = r.size;
-          inv.nb_granules = 1;
+    if (auto* t = std::get_if<PIotlbDesc>(&*dec)) {
+        each_bound([&](Device& d, uint32_t g, BoundPasid& b) {
+            if (g != t->pasid || b.intent.did != t->did)
+                return;
+            Invalidation inv;
+            inv.dev = d.host_dev;
+            inv.cache = Cache::kIotlb;
+            inv.hpasid = b.hpasid;
+            inv.gpasid = g;
+            inv.source = DescType::kPIotlb;
+            if (t->g == kPIotlbGranuPasid) {
+                inv.granu = Granu::kPasid;
+            } else {
+                const Range r = am_range(t->addr, t->am);
+                inv.granu = Granu::kAddr;
+                inv.addr = r.addr;
+                inv.granule_size = r.size;
+                inv.nb_granules = 1;
+                inv.leaf = t->ih;
+            }
+            queue(inv);
+        });
+    } else if (auto* t2 = std::get_if<PDevTlbDesc>(&*dec)) {
+        if (Device* d = find(t2->sid)) {
+            const Range r = ats_range(t2->addr, t2->s);
+            for (auto& [g, b] : d->bound) {
+                if (!t2->gi && g != t2->pasid)
+                    continue;
+                Invalidation inv;
+                inv.dev = d->host_dev;
+                inv.cache = Cache::kDevIotlb;
+                inv.hpasid = b.hpasid;
+                inv.gpasid = g;
+                inv.source = DescType::kPDevTlb;
+                if (r.all) {
+                    inv.granu = Granu::kPasid;
+                } else {
+                    inv.granu = Granu::kAddr;
+                    inv.addr = r.addr;
+                    inv.granule_size = r.size;
+                    inv.nb_granules = 1;
+                }
+                queue(inv);
+            }
         }
-        queue(inv);
-      }
+    } else if (auto* t3 = std::get_if<IotlbDesc>(&*dec)) {
+        // Scalable mode: global hits every entry, domain and page-selective hit
+        // first-stage entries by DID only (§6.5.2.3).
+        if (mode.scalable)
+            each_bound([&](Device& d, uint32_t g, BoundPasid& b) {
+                if (t3->g != 1 && b.intent.did != t3->did)
+                    return;
+                Invalidation inv;
+                inv.dev = d.host_dev;
+                inv.cache = Cache::kIotlb;
+                inv.granu = Granu::kPasid;
+                inv.hpasid = b.hpasid;
+                inv.gpasid = g;
+                inv.source = DescType::kIotlb;
+                queue(inv);
+            });
+    } else if (auto* pc = std::get_if<PcDesc>(&*dec)) {
+        // A PC descriptor orders before later (P_)IOTLB ones: submit first.
+        if (auto s = flush(); !s)
+            log(fmt::format("PC: {}", s.error().msg));
+        if (auto s = pasid_cache_inv(*pc); !s)
+            log(fmt::format("PC: {}", s.error().msg));
+    } else if (auto* w = std::get_if<WaitDesc>(&*dec)) {
+        out.wait = true;
+        ++stats_.waits;
+        (void)flush();
+        if (w->sw) {
+            const uint32_t data = w->status_data;
+            if (mem_.write(w->status_addr, &data, sizeof(data))) {
+                out.status_written = true;
+                ++stats_.status_writes;
+            } else {
+                log(fmt::format("wait: status write to GPA {:#x} faulted", w->status_addr));
+            }
+        }
+        if (w->iflag) {
+            out.interrupt = true;
+            ++stats_.wait_interrupts;
+        }
     }
-  } else if (auto* t3 = std::get_if<IotlbDesc>(&*dec)) {
-    // Scalable mode: global hits every entry, domain and page-selective hit
-    // first-stage entries by DID only (§6.5.2.3).
-    if (mode.scalable)
-      each_bound([&](Device& d, uint32_t g, BoundPasid& b) {
-        if (t3->g != 1 && b.intent.did != t3->did) return;
-        Invalidation inv;
-        inv.dev = d.host_dev;
-        inv.cache = Cache::kIotlb;
-        inv.granu = Granu::kPasid;
-        inv.hpasid = b.hpasid;
-        inv.gpasid = g;
-        inv.source = DescType::kIotlb;
-        queue(inv);
-      });
-  } else if (auto* pc = std::get_if<PcDesc>(&*dec)) {
-    // A PC descriptor orders before later (P_)IOTLB ones: submit first.
-    if (auto s = flush(); !s) log(fmt::format("PC: {}", s.error().msg));
-    if (auto s = pasid_cache_inv(*pc); !s) log(fmt::format("PC: {}", s.error().msg));
-  } else if (auto* w = std::get_if<WaitDesc>(&*dec)) {
-    out.wait = true;
-    ++stats_.waits;
-    (void)flush();
-    if (w->sw) {
-      const uint32_t data = w->status_data;
-      if (mem_.write(w->status_addr, &data, sizeof(data))) {
-        out.status_written = true;
-        ++stats_.status_writes;
-      } else {
-        log(fmt::format("wait: status write to GPA {:#x} faulted", w->status_addr));
-      }
-    }
-    if (w->iflag) {
-      out.interrupt = true;
-      ++stats_.wait_interrupts;
-    }
-  }
-  // CC, IEC and DEVTLB (no PASID) touch state the VMM's own vIOMMU owns
-  // (context cache, interrupt remapping, RID_PASID): nothing to forward.
-  out.forwarded = pending_.size() - std::min(before, pending_.size());
-  return out;
+    // CC, IEC and DEVTLB (no PASID) touch state the VMM's own vIOMMU owns
+    // (context cache, interrupt remapping, RID_PASID): nothing to forward.
+    out.forwarded = pending_.size() - std::min(before, pending_.size());
+    return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -402,54 +449,56 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
 // ---------------------------------------------------------------------------
 
 void VtdAdapter::set_iqa(uint64_t iqa, bool scalable) {
-  iq_base_ = iqa & ~0xfffull;
-  iq_dw_ = (iqa >> 11) & 1;
-  iq_scalable_ = scalable;
-  const unsigned qs = iqa & 7;
-  iq_entries_ = (4096ull << qs) / (iq_dw_ ? 32 : 16);
-  iq_head_ = 0;
+    iq_base_ = iqa & ~0xfffull;
+    iq_dw_ = (iqa >> 11) & 1;
+    iq_scalable_ = scalable;
+    const unsigned qs = iqa & 7;
+    iq_entries_ = (4096ull << qs) / (iq_dw_ ? 32 : 16);
+    iq_head_ = 0;
 }
 
-uint64_t VtdAdapter::iqh() const { return iq_head_ << (iq_dw_ ? 5 : 4); }
+uint64_t VtdAdapter::iqh() const {
+    return iq_head_ << (iq_dw_ ? 5 : 4);
+}
 
 QueueResult VtdAdapter::write_iqt(uint64_t iqt) {
-  QueueResult res;
-  if (iq_dw_ && (iqt & 0x10)) {
-    res.iqe = true;
-    res.error = "IQT bit 4 is reserved when IQA.DW=1";
+    QueueResult res;
+    if (iq_dw_ && (iqt & 0x10)) {
+        res.iqe = true;
+        res.error = "IQT bit 4 is reserved when IQA.DW=1";
+        res.iqh = iqh();
+        return res;
+    }
+    const uint64_t tail = iq_dw_ ? (iqt >> 5) & 0x3fff : (iqt >> 4) & 0x7fff;
+    if (tail >= iq_entries_) {
+        res.iqe = true;
+        res.error = fmt::format("IQT {} beyond the queue of {} descriptors", tail, iq_entries_);
+        res.iqh = iqh();
+        return res;
+    }
+    const size_t qws = iq_dw_ ? 4 : 2;
+    const QueueMode mode{iq_scalable_, iq_dw_};
+    while (iq_head_ != tail) {
+        uint64_t d[4] = {};
+        const uint64_t gpa = iq_base_ + iq_head_ * qws * 8;
+        if (!mem_.read(gpa, d, qws * 8)) {
+            res.iqe = true;
+            res.error = fmt::format("descriptor at GPA {:#x} unreadable", gpa);
+            break;
+        }
+        auto r = process(std::span<const uint64_t>(d, qws), mode);
+        if (!r) {
+            res.iqe = true;
+            res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa, r.error().msg);
+            break;
+        }
+        res.interrupt |= r->interrupt;
+        ++res.processed;
+        iq_head_ = (iq_head_ + 1) % iq_entries_;
+    }
+    (void)flush();
     res.iqh = iqh();
     return res;
-  }
-  const uint64_t tail = iq_dw_ ? (iqt >> 5) & 0x3fff : (iqt >> 4) & 0x7fff;
-  if (tail >= iq_entries_) {
-    res.iqe = true;
-    res.error = fmt::format("IQT {} beyond the queue of {} descriptors", tail, iq_entries_);
-    res.iqh = iqh();
-    return res;
-  }
-  const size_t qws = iq_dw_ ? 4 : 2;
-  const QueueMode mode{iq_scalable_, iq_dw_};
-  while (iq_head_ != tail) {
-    uint64_t d[4] = {};
-    const uint64_t gpa = iq_base_ + iq_head_ * qws * 8;
-    if (!mem_.read(gpa, d, qws * 8)) {
-      res.iqe = true;
-      res.error = fmt::format("descriptor at GPA {:#x} unreadable", gpa);
-      break;
-    }
-    auto r = process(std::span<const uint64_t>(d, qws), mode);
-    if (!r) {
-      res.iqe = true;
-      res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa, r.error().msg);
-      break;
-    }
-    res.interrupt |= r->interrupt;
-    ++res.processed;
-    iq_head_ = (iq_head_ + 1) % iq_entries_;
-  }
-  (void)flush();
-  res.iqh = iqh();
-  return res;
 }
 
-}  // namespace vsva::qemu
+} // namespace vsva::qemu

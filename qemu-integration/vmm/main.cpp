@@ -8,19 +8,20 @@
 #include "scenario.h"
 
 int main(int argc, char** argv) {
-  vsva::vmm::Options o;
-  for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--no-kvm")) {
-      o.try_kvm = false;
-    } else if (!std::strcmp(argv[i], "--dev") && i + 1 < argc) {
-      o.dev_path = argv[++i];
-    } else {
-      fmt::print(stderr, "usage: vsva-vmm [--no-kvm] [--dev PATH]\n");
-      return 2;
+    vsva::vmm::Options o;
+    for (int i = 1; i < argc; ++i) {
+        if (!std::strcmp(argv[i], "--no-kvm")) {
+            o.try_kvm = false;
+        } else if (!std::strcmp(argv[i], "--dev") && i + 1 < argc) {
+            o.dev_path = argv[++i];
+        } else {
+            fmt::print(stderr, "usage: vsva-vmm [--no-kvm] [--dev PATH]\n");
+            return 2;
+        }
     }
-  }
-  const auto r = vsva::vmm::run(o);
-  vsva::vmm::print(r);
-  if (r.skipped) return 77;
-  return r.ok() ? 0 : 1;
+    const auto r = vsva::vmm::run(o);
+    vsva::vmm::print(r);
+    if (r.skipped)
+        return 77;
+    return r.ok() ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // PASID directory and table entries (VT-d rev 5.10 §9.5, §9.6).
-#include <gtest/gtest.h>
 #include <linux/vsva.h>
+
+#include <gtest/gtest.h>
 
 #include "builders.h"
 #include "vsva/qemu/vtd.h"
@@ -12,181 +13,185 @@ using vtdtest::Pe;
 namespace {
 
 TEST(PasidIndex, DirectoryAndTable) {
-  EXPECT_EQ(pasid_dir_index(0x12345), 0x12345u >> 6);
-  EXPECT_EQ(pasid_table_index(0x12345), 0x05u);
-  EXPECT_EQ(pasid_dir_entries(0), 128u);
-  EXPECT_EQ(pasid_dir_entries(7), 16384u);  // 2^14: every 20-bit PASID
+    EXPECT_EQ(pasid_dir_index(0x12345), 0x12345u >> 6);
+    EXPECT_EQ(pasid_table_index(0x12345), 0x05u);
+    EXPECT_EQ(pasid_dir_entries(0), 128u);
+    EXPECT_EQ(pasid_dir_entries(7), 16384u); // 2^14: every 20-bit PASID
 }
 
 TEST(PasidDirEntry, NotPresentIgnoresTheRest) {
-  auto d = decode_pasid_dir_entry(0xffffffff'fffffffeull, VtdCaps{});
-  ASSERT_TRUE(d.ok());
-  EXPECT_FALSE(d->present);
+    auto d = decode_pasid_dir_entry(0xffffffff'fffffffeull, VtdCaps{});
+    ASSERT_TRUE(d.ok());
+    EXPECT_FALSE(d->present);
 }
 
 TEST(PasidDirEntry, PresentWithFpd) {
-  auto d = decode_pasid_dir_entry(0x1234'5000ull | 3, VtdCaps{});
-  ASSERT_TRUE(d.ok()) << d.error().msg;
-  EXPECT_TRUE(d->present);
-  EXPECT_TRUE(d->fpd);
-  EXPECT_EQ(d->table, 0x1234'5000ull);
+    auto d = decode_pasid_dir_entry(0x1234'5000ull | 3, VtdCaps{});
+    ASSERT_TRUE(d.ok()) << d.error().msg;
+    EXPECT_TRUE(d->present);
+    EXPECT_TRUE(d->fpd);
+    EXPECT_EQ(d->table, 0x1234'5000ull);
 }
 
 TEST(PasidDirEntry, ReservedBits11To2) {
-  for (unsigned b = 2; b <= 11; ++b) {
-    auto d = decode_pasid_dir_entry(0x5000ull | 1 | (1ull << b), VtdCaps{});
-    ASSERT_FALSE(d.ok()) << "bit " << b;
-    EXPECT_EQ(d.error().err, EINVAL);
-  }
+    for (unsigned b = 2; b <= 11; ++b) {
+        auto d = decode_pasid_dir_entry(0x5000ull | 1 | (1ull << b), VtdCaps{});
+        ASSERT_FALSE(d.ok()) << "bit " << b;
+        EXPECT_EQ(d.error().err, EINVAL);
+    }
 }
 
 TEST(PasidDirEntry, PointerAboveHaw) {
-  VtdCaps c;
-  c.haw = 39;
-  EXPECT_TRUE(decode_pasid_dir_entry((1ull << 38) | 1, c).ok());
-  EXPECT_FALSE(decode_pasid_dir_entry((1ull << 39) | 1, c).ok());
+    VtdCaps c;
+    c.haw = 39;
+    EXPECT_TRUE(decode_pasid_dir_entry((1ull << 38) | 1, c).ok());
+    EXPECT_FALSE(decode_pasid_dir_entry((1ull << 39) | 1, c).ok());
 }
 
 TEST(PasidEntry, NotPresentIsNotChecked) {
-  Pe p;
-  p.q[3] = ~0ull;  // reserved, but P=0
-  auto e = decode_pasid_entry(p.q, VtdCaps{});
-  ASSERT_TRUE(e.ok());
-  EXPECT_FALSE(e->present);
+    Pe p;
+    p.q[3] = ~0ull; // reserved, but P=0
+    auto e = decode_pasid_entry(p.q, VtdCaps{});
+    ASSERT_TRUE(e.ok());
+    EXPECT_FALSE(e->present);
 }
 
 TEST(PasidEntry, FirstStageFieldsDecoded) {
-  Pe p = Pe::fs(0xabc000, 0x42);
-  p.sre().wpe().fpd();
-  auto e = decode_pasid_entry(p.q, VtdCaps{});
-  ASSERT_TRUE(e.ok()) << e.error().msg;
-  EXPECT_TRUE(e->present);
-  EXPECT_TRUE(e->fpd);
-  EXPECT_EQ(e->pgtt, Pgtt::kFirstStage);
-  EXPECT_EQ(e->did, 0x42);
-  EXPECT_EQ(e->fsptptr, 0xabc000u);
-  EXPECT_TRUE(e->sre);
-  EXPECT_TRUE(e->wpe);
-  EXPECT_FALSE(e->eafe);
-  EXPECT_EQ(e->fspm, 0);
-  EXPECT_EQ(e->fs_addr_width(), 48u);
+    Pe p = Pe::fs(0xabc000, 0x42);
+    p.sre().wpe().fpd();
+    auto e = decode_pasid_entry(p.q, VtdCaps{});
+    ASSERT_TRUE(e.ok()) << e.error().msg;
+    EXPECT_TRUE(e->present);
+    EXPECT_TRUE(e->fpd);
+    EXPECT_EQ(e->pgtt, Pgtt::kFirstStage);
+    EXPECT_EQ(e->did, 0x42);
+    EXPECT_EQ(e->fsptptr, 0xabc000u);
+    EXPECT_TRUE(e->sre);
+    EXPECT_TRUE(e->wpe);
+    EXPECT_FALSE(e->eafe);
+    EXPECT_EQ(e->fspm, 0);
+    EXPECT_EQ(e->fs_addr_width(), 48u);
 }
 
 TEST(PasidEntry, FspmGivesAddressWidth) {
-  auto e4 = decode_pasid_entry(Pe::fs(0x1000).fspm(0).q, VtdCaps{});
-  auto e5 = decode_pasid_entry(Pe::fs(0x1000).fspm(1).q, VtdCaps{});
-  ASSERT_TRUE(e4.ok() && e5.ok());
-  EXPECT_EQ(e4->fs_addr_width(), 48u);
-  EXPECT_EQ(e5->fs_addr_width(), 57u);
-  for (unsigned v : {2u, 3u}) {
-    auto e = decode_pasid_entry(Pe::fs(0x1000).fspm(v).q, VtdCaps{});
-    EXPECT_FALSE(e.ok()) << "FSPM " << v;
-  }
-  VtdCaps no5;
-  no5.fs5lp = false;
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).fspm(1).q, no5).ok());
+    auto e4 = decode_pasid_entry(Pe::fs(0x1000).fspm(0).q, VtdCaps{});
+    auto e5 = decode_pasid_entry(Pe::fs(0x1000).fspm(1).q, VtdCaps{});
+    ASSERT_TRUE(e4.ok() && e5.ok());
+    EXPECT_EQ(e4->fs_addr_width(), 48u);
+    EXPECT_EQ(e5->fs_addr_width(), 57u);
+    for (unsigned v : {2u, 3u}) {
+        auto e = decode_pasid_entry(Pe::fs(0x1000).fspm(v).q, VtdCaps{});
+        EXPECT_FALSE(e.ok()) << "FSPM " << v;
+    }
+    VtdCaps no5;
+    no5.fs5lp = false;
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).fspm(1).q, no5).ok());
 }
 
 TEST(PasidEntry, PgttValues) {
-  EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(0).q, VtdCaps{}).ok());
-  for (unsigned v = 5; v <= 7; ++v)
-    EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(v).q, VtdCaps{}).ok()) << v;
-  auto ss = decode_pasid_entry(Pe{}.present().pgtt(2).aw(2).ssptptr(0x5000).q, VtdCaps{});
-  ASSERT_TRUE(ss.ok()) << ss.error().msg;
-  EXPECT_EQ(ss->pgtt, Pgtt::kSecondStage);
-  EXPECT_EQ(ss->aw, 2);
-  // Second-stage use needs a defined AW (001..011).
-  EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(2).aw(0).q, VtdCaps{}).ok());
-  EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(3).aw(4).q, VtdCaps{}).ok());
-  auto pt = decode_pasid_entry(Pe{}.present().pgtt(4).q, VtdCaps{});
-  ASSERT_TRUE(pt.ok());
-  EXPECT_EQ(pt->pgtt, Pgtt::kPassThrough);
+    EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(0).q, VtdCaps{}).ok());
+    for (unsigned v = 5; v <= 7; ++v)
+        EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(v).q, VtdCaps{}).ok()) << v;
+    auto ss = decode_pasid_entry(Pe{}.present().pgtt(2).aw(2).ssptptr(0x5000).q, VtdCaps{});
+    ASSERT_TRUE(ss.ok()) << ss.error().msg;
+    EXPECT_EQ(ss->pgtt, Pgtt::kSecondStage);
+    EXPECT_EQ(ss->aw, 2);
+    // Second-stage use needs a defined AW (001..011).
+    EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(2).aw(0).q, VtdCaps{}).ok());
+    EXPECT_FALSE(decode_pasid_entry(Pe{}.present().pgtt(3).aw(4).q, VtdCaps{}).ok());
+    auto pt = decode_pasid_entry(Pe{}.present().pgtt(4).q, VtdCaps{});
+    ASSERT_TRUE(pt.ok());
+    EXPECT_EQ(pt->pgtt, Pgtt::kPassThrough);
 }
 
 TEST(PasidEntry, EveryReservedBitRev510) {
-  // Bits reserved in rev 5.10 — including the ones rev 3.x defined:
-  // 5 (SLEE), 91..95 (EMT, PWT, PCD), 129 (ERE).
-  std::vector<unsigned> rsvd = {5, 10, 11, 129};
-  for (unsigned b = 80; b <= 86; ++b) rsvd.push_back(b);
-  for (unsigned b = 91; b <= 95; ++b) rsvd.push_back(b);
-  for (unsigned b = 136; b <= 139; ++b) rsvd.push_back(b);
-  for (unsigned b = 192; b < 512; ++b) rsvd.push_back(b);  // incl. HPT (not advertised)
-  for (unsigned b : rsvd) {
-    auto e = decode_pasid_entry(Pe::fs(0x1000).bit(b).q, VtdCaps{});
-    ASSERT_FALSE(e.ok()) << "bit " << b;
-    EXPECT_EQ(e.error().err, EINVAL);
-  }
+    // Bits reserved in rev 5.10 — including the ones rev 3.x defined:
+    // 5 (SLEE), 91..95 (EMT, PWT, PCD), 129 (ERE).
+    std::vector<unsigned> rsvd = {5, 10, 11, 129};
+    for (unsigned b = 80; b <= 86; ++b)
+        rsvd.push_back(b);
+    for (unsigned b = 91; b <= 95; ++b)
+        rsvd.push_back(b);
+    for (unsigned b = 136; b <= 139; ++b)
+        rsvd.push_back(b);
+    for (unsigned b = 192; b < 512; ++b)
+        rsvd.push_back(b); // incl. HPT (not advertised)
+    for (unsigned b : rsvd) {
+        auto e = decode_pasid_entry(Pe::fs(0x1000).bit(b).q, VtdCaps{});
+        ASSERT_FALSE(e.ok()) << "bit " << b;
+        EXPECT_EQ(e.error().err, EINVAL);
+    }
 }
 
 TEST(PasidEntry, IgnoredBits133And134Accepted) {
-  // NXE/SMEP in rev 3.x, "ignored" in 5.10.
-  EXPECT_TRUE(decode_pasid_entry(Pe::fs(0x1000).bit(133).bit(134).q, VtdCaps{}).ok());
+    // NXE/SMEP in rev 3.x, "ignored" in 5.10.
+    EXPECT_TRUE(decode_pasid_entry(Pe::fs(0x1000).bit(133).bit(134).q, VtdCaps{}).ok());
 }
 
 TEST(PasidEntry, CapabilityGatedBits) {
-  VtdCaps c;  // SRS=1, EAFS=0, MTS=0, SMPWC=0, SC=0
-  EXPECT_TRUE(decode_pasid_entry(Pe::fs(0x1000).sre().q, c).ok());
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).eafe().q, c).ok());
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(87).q, c).ok());  // PWSNP
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(88).q, c).ok());  // PGSNP
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(89).q, c).ok());  // CD
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(90).q, c).ok());  // EMTE
-  c.eafs = c.smpwc = c.sc = c.mts = true;
-  auto e = decode_pasid_entry(Pe::fs(0x1000).eafe().bit(87).bit(88).bit(89).bit(90).q, c);
-  ASSERT_TRUE(e.ok()) << e.error().msg;
-  EXPECT_TRUE(e->eafe && e->pwsnp && e->pgsnp && e->cd && e->emte);
-  c.srs = false;
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).sre().q, c).ok());
+    VtdCaps c; // SRS=1, EAFS=0, MTS=0, SMPWC=0, SC=0
+    EXPECT_TRUE(decode_pasid_entry(Pe::fs(0x1000).sre().q, c).ok());
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).eafe().q, c).ok());
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(87).q, c).ok()); // PWSNP
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(88).q, c).ok()); // PGSNP
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(89).q, c).ok()); // CD
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).bit(90).q, c).ok()); // EMTE
+    c.eafs = c.smpwc = c.sc = c.mts = true;
+    auto e = decode_pasid_entry(Pe::fs(0x1000).eafe().bit(87).bit(88).bit(89).bit(90).q, c);
+    ASSERT_TRUE(e.ok()) << e.error().msg;
+    EXPECT_TRUE(e->eafe && e->pwsnp && e->pgsnp && e->cd && e->emte);
+    c.srs = false;
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(0x1000).sre().q, c).ok());
 }
 
 TEST(PasidEntry, PatDecodedNotRejected) {
-  Pe p = Pe::fs(0x1000);
-  p.q[1] |= 0x00070406ull << 32;
-  auto e = decode_pasid_entry(p.q, VtdCaps{});
-  ASSERT_TRUE(e.ok()) << e.error().msg;
-  EXPECT_EQ(e->pat, 0x00070406u);
+    Pe p = Pe::fs(0x1000);
+    p.q[1] |= 0x00070406ull << 32;
+    auto e = decode_pasid_entry(p.q, VtdCaps{});
+    ASSERT_TRUE(e.ok()) << e.error().msg;
+    EXPECT_EQ(e->pat, 0x00070406u);
 }
 
 TEST(PasidEntry, FsPointerAboveHaw) {
-  VtdCaps c;
-  c.haw = 39;
-  EXPECT_TRUE(decode_pasid_entry(Pe::fs(1ull << 38).q, c).ok());
-  EXPECT_FALSE(decode_pasid_entry(Pe::fs(1ull << 39).q, c).ok());
+    VtdCaps c;
+    c.haw = 39;
+    EXPECT_TRUE(decode_pasid_entry(Pe::fs(1ull << 38).q, c).ok());
+    EXPECT_FALSE(decode_pasid_entry(Pe::fs(1ull << 39).q, c).ok());
 }
 
 TEST(BindIntent, FromFirstStageEntry) {
-  VtdCaps c;
-  c.eafs = true;
-  auto e = decode_pasid_entry(Pe::fs(0x7000, 9).sre().wpe().eafe().fspm(1).q, c);
-  ASSERT_TRUE(e.ok()) << e.error().msg;
-  auto b = bind_intent(*e, 17);
-  ASSERT_TRUE(b.ok()) << b.error().msg;
-  EXPECT_EQ(b->gpasid, 17u);
-  EXPECT_EQ(b->gpgd, 0x7000u);
-  EXPECT_EQ(b->addr_width, 57u);
-  EXPECT_EQ(b->did, 9);
-  EXPECT_EQ(b->vtd_flags, VSVA_VTD_GPASID_SRE | VSVA_VTD_GPASID_WPE | VSVA_VTD_GPASID_EAFE);
+    VtdCaps c;
+    c.eafs = true;
+    auto e = decode_pasid_entry(Pe::fs(0x7000, 9).sre().wpe().eafe().fspm(1).q, c);
+    ASSERT_TRUE(e.ok()) << e.error().msg;
+    auto b = bind_intent(*e, 17);
+    ASSERT_TRUE(b.ok()) << b.error().msg;
+    EXPECT_EQ(b->gpasid, 17u);
+    EXPECT_EQ(b->gpgd, 0x7000u);
+    EXPECT_EQ(b->addr_width, 57u);
+    EXPECT_EQ(b->did, 9);
+    EXPECT_EQ(b->vtd_flags, VSVA_VTD_GPASID_SRE | VSVA_VTD_GPASID_WPE | VSVA_VTD_GPASID_EAFE);
 }
 
 TEST(BindIntent, NoFlagsByDefault) {
-  auto e = decode_pasid_entry(Pe::fs(0x7000).q, VtdCaps{});
-  ASSERT_TRUE(e.ok());
-  auto b = bind_intent(*e, 1);
-  ASSERT_TRUE(b.ok());
-  EXPECT_EQ(b->vtd_flags, 0u);
-  EXPECT_EQ(b->addr_width, 48u);
+    auto e = decode_pasid_entry(Pe::fs(0x7000).q, VtdCaps{});
+    ASSERT_TRUE(e.ok());
+    auto b = bind_intent(*e, 1);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(b->vtd_flags, 0u);
+    EXPECT_EQ(b->addr_width, 48u);
 }
 
 TEST(BindIntent, OtherPgttHasNoBind) {
-  for (unsigned pg : {2u, 3u, 4u}) {
-    auto e = decode_pasid_entry(Pe{}.present().pgtt(pg).aw(2).fsptptr(0x1000).q, VtdCaps{});
-    ASSERT_TRUE(e.ok()) << pg << ": " << e.error().msg;
-    auto b = bind_intent(*e, 3);
-    ASSERT_FALSE(b.ok());
-    EXPECT_EQ(b.error().err, EOPNOTSUPP);
-  }
-  PasidEntry np;
-  EXPECT_EQ(bind_intent(np, 3).error().err, ENOENT);
+    for (unsigned pg : {2u, 3u, 4u}) {
+        auto e = decode_pasid_entry(Pe{}.present().pgtt(pg).aw(2).fsptptr(0x1000).q, VtdCaps{});
+        ASSERT_TRUE(e.ok()) << pg << ": " << e.error().msg;
+        auto b = bind_intent(*e, 3);
+        ASSERT_FALSE(b.ok());
+        EXPECT_EQ(b.error().err, EOPNOTSUPP);
+    }
+    PasidEntry np;
+    EXPECT_EQ(bind_intent(np, 3).error().err, ENOENT);
 }
 
-}  // namespace
+} // namespace

@@ -7,16 +7,17 @@
 #include <cstddef>
 #include <cstring>
 
-#include <gtest/gtest.h>
 #include <linux/vsva.h>
+
+#include <gtest/gtest.h>
 
 #include "upstream511/iommu511.h"
 
 namespace {
 
-#define SAME_FIELD(U, V, f)                                                   \
-	static_assert(offsetof(U, f) == offsetof(V, f), #U "." #f " offset");       \
-	static_assert(sizeof(U::f) == sizeof(V::f), #U "." #f " size")
+#define SAME_FIELD(U, V, f)                                                                        \
+    static_assert(offsetof(U, f) == offsetof(V, f), #U "." #f " offset");                          \
+    static_assert(sizeof(U::f) == sizeof(V::f), #U "." #f " size")
 #define SAME_CONST(U, V) static_assert((U) == (V), #U " == " #V)
 
 static_assert(sizeof(iommu_gpasid_bind_data) == 72);
@@ -102,65 +103,62 @@ SAME_CONST(IOMMU_PAGE_RESP_INVALID, VSVA_PAGE_RESP_INVALID);
 SAME_CONST(IOMMU_PAGE_RESP_FAILURE, VSVA_PAGE_RESP_FAILURE);
 
 // Run-time twin: the same facts, visible in the test output.
-TEST(Layout511, SizesEqualVsva)
-{
-	EXPECT_EQ(sizeof(iommu_gpasid_bind_data), 72u);
-	EXPECT_EQ(sizeof(vsva_gpasid_bind_data), 72u);
-	EXPECT_EQ(sizeof(iommu_cache_invalidate_info), 56u);
-	EXPECT_EQ(sizeof(vsva_cache_invalidate_info), 56u);
-	EXPECT_EQ(sizeof(iommu_page_response), 24u);
-	EXPECT_EQ(sizeof(vsva_page_response), 24u);
+TEST(Layout511, SizesEqualVsva) {
+    EXPECT_EQ(sizeof(iommu_gpasid_bind_data), 72u);
+    EXPECT_EQ(sizeof(vsva_gpasid_bind_data), 72u);
+    EXPECT_EQ(sizeof(iommu_cache_invalidate_info), 56u);
+    EXPECT_EQ(sizeof(vsva_cache_invalidate_info), 56u);
+    EXPECT_EQ(sizeof(iommu_page_response), 24u);
+    EXPECT_EQ(sizeof(vsva_page_response), 24u);
 }
 
 // A bind payload filled through the upstream names reads back field by field
 // through vsva's names: same bytes, same meaning.
-TEST(Layout511, BindBytesReadBackThroughVsvaNames)
-{
-	iommu_gpasid_bind_data up{};
-	up.argsz = sizeof(up);
-	up.version = IOMMU_GPASID_BIND_VERSION_1;
-	up.format = IOMMU_PASID_FORMAT_INTEL_VTD;
-	up.addr_width = 57;
-	up.flags = IOMMU_SVA_GPASID_VAL;
-	up.gpgd = 0x123456789000ULL;
-	up.hpasid = 0xabcde;
-	up.gpasid = 0x42;
-	up.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_SRE | IOMMU_SVA_VTD_GPASID_WPE;
-	vsva_gpasid_bind_data v{};
-	std::memcpy(&v, &up, sizeof(v));
-	EXPECT_EQ(v.argsz, 72u);
-	EXPECT_EQ(v.version, (unsigned)VSVA_GPASID_BIND_VERSION_1);
-	EXPECT_EQ(v.format, (unsigned)VSVA_PASID_FORMAT_INTEL_VTD);
-	EXPECT_EQ(v.addr_width, 57u);
-	EXPECT_EQ(v.flags, VSVA_SVA_GPASID_VAL);
-	EXPECT_EQ(v.gpgd, 0x123456789000ULL);
-	EXPECT_EQ(v.hpasid, 0xabcdeULL);
-	EXPECT_EQ(v.gpasid, 0x42ULL);
-	EXPECT_EQ(v.vendor.vtd.flags, VSVA_VTD_GPASID_SRE | VSVA_VTD_GPASID_WPE);
+TEST(Layout511, BindBytesReadBackThroughVsvaNames) {
+    iommu_gpasid_bind_data up{};
+    up.argsz = sizeof(up);
+    up.version = IOMMU_GPASID_BIND_VERSION_1;
+    up.format = IOMMU_PASID_FORMAT_INTEL_VTD;
+    up.addr_width = 57;
+    up.flags = IOMMU_SVA_GPASID_VAL;
+    up.gpgd = 0x123456789000ULL;
+    up.hpasid = 0xabcde;
+    up.gpasid = 0x42;
+    up.vendor.vtd.flags = IOMMU_SVA_VTD_GPASID_SRE | IOMMU_SVA_VTD_GPASID_WPE;
+    vsva_gpasid_bind_data v{};
+    std::memcpy(&v, &up, sizeof(v));
+    EXPECT_EQ(v.argsz, 72u);
+    EXPECT_EQ(v.version, (unsigned)VSVA_GPASID_BIND_VERSION_1);
+    EXPECT_EQ(v.format, (unsigned)VSVA_PASID_FORMAT_INTEL_VTD);
+    EXPECT_EQ(v.addr_width, 57u);
+    EXPECT_EQ(v.flags, VSVA_SVA_GPASID_VAL);
+    EXPECT_EQ(v.gpgd, 0x123456789000ULL);
+    EXPECT_EQ(v.hpasid, 0xabcdeULL);
+    EXPECT_EQ(v.gpasid, 0x42ULL);
+    EXPECT_EQ(v.vendor.vtd.flags, VSVA_VTD_GPASID_SRE | VSVA_VTD_GPASID_WPE);
 }
 
-TEST(Layout511, InvalidateBytesReadBackThroughVsvaNames)
-{
-	iommu_cache_invalidate_info up{};
-	up.argsz = sizeof(up);
-	up.version = IOMMU_CACHE_INVALIDATE_INFO_VERSION_1;
-	up.cache = IOMMU_CACHE_INV_TYPE_IOTLB | IOMMU_CACHE_INV_TYPE_DEV_IOTLB;
-	up.granularity = IOMMU_INV_GRANU_ADDR;
-	up.granu.addr_info.flags = IOMMU_INV_ADDR_FLAGS_PASID | IOMMU_INV_ADDR_FLAGS_LEAF;
-	up.granu.addr_info.pasid = 7;
-	up.granu.addr_info.addr = 0x200000;
-	up.granu.addr_info.granule_size = 4096;
-	up.granu.addr_info.nb_granules = 3;
-	vsva_cache_invalidate_info v{};
-	std::memcpy(&v, &up, sizeof(v));
-	EXPECT_EQ(v.cache, VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_DEV_IOTLB);
-	EXPECT_EQ(v.granularity, VSVA_INV_GRANU_ADDR);
-	EXPECT_EQ(v.granu.addr_info.flags,
-		  (unsigned)(VSVA_INV_ADDR_FLAGS_PASID | VSVA_INV_ADDR_FLAGS_LEAF));
-	EXPECT_EQ(v.granu.addr_info.pasid, 7u);
-	EXPECT_EQ(v.granu.addr_info.addr, 0x200000u);
-	EXPECT_EQ(v.granu.addr_info.granule_size, 4096u);
-	EXPECT_EQ(v.granu.addr_info.nb_granules, 3u);
+TEST(Layout511, InvalidateBytesReadBackThroughVsvaNames) {
+    iommu_cache_invalidate_info up{};
+    up.argsz = sizeof(up);
+    up.version = IOMMU_CACHE_INVALIDATE_INFO_VERSION_1;
+    up.cache = IOMMU_CACHE_INV_TYPE_IOTLB | IOMMU_CACHE_INV_TYPE_DEV_IOTLB;
+    up.granularity = IOMMU_INV_GRANU_ADDR;
+    up.granu.addr_info.flags = IOMMU_INV_ADDR_FLAGS_PASID | IOMMU_INV_ADDR_FLAGS_LEAF;
+    up.granu.addr_info.pasid = 7;
+    up.granu.addr_info.addr = 0x200000;
+    up.granu.addr_info.granule_size = 4096;
+    up.granu.addr_info.nb_granules = 3;
+    vsva_cache_invalidate_info v{};
+    std::memcpy(&v, &up, sizeof(v));
+    EXPECT_EQ(v.cache, VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_DEV_IOTLB);
+    EXPECT_EQ(v.granularity, VSVA_INV_GRANU_ADDR);
+    EXPECT_EQ(v.granu.addr_info.flags,
+              (unsigned)(VSVA_INV_ADDR_FLAGS_PASID | VSVA_INV_ADDR_FLAGS_LEAF));
+    EXPECT_EQ(v.granu.addr_info.pasid, 7u);
+    EXPECT_EQ(v.granu.addr_info.addr, 0x200000u);
+    EXPECT_EQ(v.granu.addr_info.granule_size, 4096u);
+    EXPECT_EQ(v.granu.addr_info.nb_granules, 3u);
 }
 
 } // namespace

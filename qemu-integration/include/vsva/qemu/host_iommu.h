@@ -17,13 +17,13 @@ namespace vsva::qemu {
 
 /// Bind or unbind one guest PASID on one host device (v1 bind payload).
 struct BindRequest {
-  uint32_t dev = 0;  ///< host device id (as HostIommu knows it)
-  uint32_t hpasid = 0;
-  uint32_t gpasid = 0;
-  uint64_t gpgd = 0;
-  uint32_t addr_width = 0;
-  uint64_t vtd_flags = 0;
-  bool operator==(const BindRequest&) const = default;
+    uint32_t dev = 0; ///< host device id (as HostIommu knows it)
+    uint32_t hpasid = 0;
+    uint32_t gpasid = 0;
+    uint64_t gpgd = 0;
+    uint32_t addr_width = 0;
+    uint64_t vtd_flags = 0;
+    bool operator==(const BindRequest&) const = default;
 };
 
 /// Cache types and granularities, same values as the v1 uapi.
@@ -32,47 +32,47 @@ enum class Granu : uint8_t { kDomain = 0, kPasid = 1, kAddr = 2 };
 
 /// One host invalidation (becomes one struct vsva_cache_invalidate_info).
 struct Invalidation {
-  uint32_t dev = 0;
-  Cache cache = Cache::kIotlb;
-  Granu granu = Granu::kPasid;
-  uint32_t hpasid = 0;
-  uint64_t addr = 0;          ///< kAddr: first byte, aligned to granule_size
-  uint64_t granule_size = 0;  ///< kAddr: 4 KiB << AM (one granule)
-  uint64_t nb_granules = 0;   ///< kAddr: 1
-  bool leaf = false;          ///< kAddr: IH=1, only leaf entries changed
-  // Provenance, for reports (not sent).
-  DescType source = DescType::kPIotlb;
-  uint32_t gpasid = 0;
-  bool operator==(const Invalidation&) const = default;
+    uint32_t dev = 0;
+    Cache cache = Cache::kIotlb;
+    Granu granu = Granu::kPasid;
+    uint32_t hpasid = 0;
+    uint64_t addr = 0;         ///< kAddr: first byte, aligned to granule_size
+    uint64_t granule_size = 0; ///< kAddr: 4 KiB << AM (one granule)
+    uint64_t nb_granules = 0;  ///< kAddr: 1
+    bool leaf = false;         ///< kAddr: IH=1, only leaf entries changed
+    // Provenance, for reports (not sent).
+    DescType source = DescType::kPIotlb;
+    uint32_t gpasid = 0;
+    bool operator==(const Invalidation&) const = default;
 };
 
 /// How much of a batch the host handled (a partial batch is a value).
 struct BatchResult {
-  size_t done = 0;
-  size_t total = 0;
+    size_t done = 0;
+    size_t total = 0;
 };
 
 /// The host side: what QEMU's HostIOMMUDevice / iommufd glue would call.
 class HostIommu {
- public:
-  virtual ~HostIommu() = default;
-  /// A host PASID standing for @gpasid in this VM's set.
-  virtual Expected<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
-  virtual Status free_pasid(uint32_t hpasid) = 0;
-  virtual Status bind(const BindRequest& b) = 0;
-  virtual Status unbind(const BindRequest& b) = 0;
-  /// One submission: every invalidation up to an invalidation-wait.
-  /// Returns how many were handled; Error when not all were.
-  virtual Expected<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
+public:
+    virtual ~HostIommu() = default;
+    /// A host PASID standing for @gpasid in this VM's set.
+    virtual Expected<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
+    virtual Status free_pasid(uint32_t hpasid) = 0;
+    virtual Status bind(const BindRequest& b) = 0;
+    virtual Status unbind(const BindRequest& b) = 0;
+    /// One submission: every invalidation up to an invalidation-wait.
+    /// Returns how many were handled; Error when not all were.
+    virtual Expected<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
 };
 
 /// Guest-physical memory as the vIOMMU reaches it (QEMU: address_space_rw
 /// on the IOMMU's DMA address space).  false = the access faulted.
 class GuestMemory {
- public:
-  virtual ~GuestMemory() = default;
-  virtual bool read(uint64_t gpa, void* dst, size_t len) = 0;
-  virtual bool write(uint64_t gpa, const void* src, size_t len) = 0;
+public:
+    virtual ~GuestMemory() = default;
+    virtual bool read(uint64_t gpa, void* dst, size_t len) = 0;
+    virtual bool write(uint64_t gpa, const void* src, size_t len) = 0;
 };
 
 /// The v1 uapi payloads.  The adapter's range is one granule of 4 KiB << AM
@@ -82,4 +82,4 @@ class GuestMemory {
 void to_uapi(const BindRequest& b, vsva_gpasid_bind_data* out);
 void to_uapi(const Invalidation& inv, vsva_cache_invalidate_info* out);
 
-}  // namespace vsva::qemu
+} // namespace vsva::qemu

@@ -19,32 +19,32 @@ Error from_libvsva(const vsva::Error& e);
 /// caller's (it attaches them); this object owns the PASIDs and Bindings it
 /// creates, so destroying it unbinds and frees everything it made.
 class LibvsvaHost final : public HostIommu {
- public:
-  explicit LibvsvaHost(const vsva::Context& ctx) : ctx_(ctx) {}
-  /// Registers a device under its kernel id (Device::id()).
-  void add_device(const vsva::Device& dev) { devs_.insert_or_assign(dev.id(), &dev); }
-  /// Forgets a device; its Bindings must be gone (adapter unbinds first).
-  void remove_device(uint32_t id) { devs_.erase(id); }
+public:
+    explicit LibvsvaHost(const vsva::Context& ctx) : ctx_(ctx) {}
+    /// Registers a device under its kernel id (Device::id()).
+    void add_device(const vsva::Device& dev) { devs_.insert_or_assign(dev.id(), &dev); }
+    /// Forgets a device; its Bindings must be gone (adapter unbinds first).
+    void remove_device(uint32_t id) { devs_.erase(id); }
 
-  Expected<uint32_t> alloc_pasid(uint32_t gpasid) override;
-  Status free_pasid(uint32_t hpasid) override;
-  Status bind(const BindRequest& b) override;
-  Status unbind(const BindRequest& b) override;
-  /// One VSVA_CACHE_INVALIDATE_BATCH per run of entries for the same
-  /// device (the kernel's batch targets one device).
-  Expected<BatchResult> invalidate(std::span<const Invalidation> batch) override;
+    Expected<uint32_t> alloc_pasid(uint32_t gpasid) override;
+    Status free_pasid(uint32_t hpasid) override;
+    Status bind(const BindRequest& b) override;
+    Status unbind(const BindRequest& b) override;
+    /// One VSVA_CACHE_INVALIDATE_BATCH per run of entries for the same
+    /// device (the kernel's batch targets one device).
+    Expected<BatchResult> invalidate(std::span<const Invalidation> batch) override;
 
-  /// The host PASID object for @hpasid (for emulated DMA in the VMM).
-  const vsva::Pasid* pasid(uint32_t hpasid) const;
-  /// Kernel batch calls made so far.
-  [[nodiscard]] uint64_t batch_calls() const { return batch_calls_; }
+    /// The host PASID object for @hpasid (for emulated DMA in the VMM).
+    const vsva::Pasid* pasid(uint32_t hpasid) const;
+    /// Kernel batch calls made so far.
+    [[nodiscard]] uint64_t batch_calls() const { return batch_calls_; }
 
- private:
-  const vsva::Context& ctx_;
-  std::map<uint32_t, const vsva::Device*> devs_;
-  std::map<uint32_t, vsva::Pasid> pasids_;                        // hpasid →
-  std::map<std::pair<uint32_t, uint32_t>, vsva::Binding> binds_;  // (dev, hpasid) →
-  uint64_t batch_calls_ = 0;
+private:
+    const vsva::Context& ctx_;
+    std::map<uint32_t, const vsva::Device*> devs_;
+    std::map<uint32_t, vsva::Pasid> pasids_;                       // hpasid →
+    std::map<std::pair<uint32_t, uint32_t>, vsva::Binding> binds_; // (dev, hpasid) →
+    uint64_t batch_calls_ = 0;
 };
 
 /// The adapter's invalidation as a libvsva one.  One granule of 4 KiB << AM
@@ -52,4 +52,4 @@ class LibvsvaHost final : public HostIommu {
 /// divides it: the same bytes, e.g. AM=10 (4 MiB) → 2 × 2 MiB.
 vsva::Result<vsva::Invalidation> to_libvsva(const Invalidation& inv);
 
-}  // namespace vsva::qemu
+} // namespace vsva::qemu

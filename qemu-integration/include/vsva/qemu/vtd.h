@@ -22,18 +22,18 @@ namespace vsva::qemu {
 /// PASID-entry bit or a descriptor field: when the capability is off, the
 /// bit is treated as reserved (non-zero = malformed).
 struct VtdCaps {
-  unsigned haw = 48;      ///< host address width (MGAW/HAW): pointer bits at or above are reserved
-  unsigned mamv = 18;     ///< CAP.MAMV: largest address mask (QEMU: 18)
-  unsigned nd_bits = 16;  ///< DID bits honoured (CAP.ND); higher DID bits are ignored
-  bool fs5lp = true;      ///< CAP.FS5LP: 5-level first stage (FSPM=01b)
-  bool srs = true;        ///< ECAP.SRS: supervisor requests (SRE)
-  bool eafs = false;      ///< ECAP.EAFS: extended accessed flag (EAFE)
-  bool mts = false;       ///< ECAP.MTS: memory-type support (CD, EMTE)
-  bool smpwc = false;     ///< ECAP.SMPWC: page-walk snoop (PWSNP)
-  bool sc = false;        ///< ECAP.SC: snoop control (PGSNP)
-  bool pds = false;       ///< ECAP.PDS: page-request drain (wait descriptor PD)
-  bool dit = false;       ///< ECAP.DIT: device-TLB invalidation throttling (PFSID)
-  bool psi = true;        ///< CAP.PSI: page-selective IOTLB invalidation
+    unsigned haw = 48;     ///< host address width (MGAW/HAW): pointer bits at or above are reserved
+    unsigned mamv = 18;    ///< CAP.MAMV: largest address mask (QEMU: 18)
+    unsigned nd_bits = 16; ///< DID bits honoured (CAP.ND); higher DID bits are ignored
+    bool fs5lp = true;     ///< CAP.FS5LP: 5-level first stage (FSPM=01b)
+    bool srs = true;       ///< ECAP.SRS: supervisor requests (SRE)
+    bool eafs = false;     ///< ECAP.EAFS: extended accessed flag (EAFE)
+    bool mts = false;      ///< ECAP.MTS: memory-type support (CD, EMTE)
+    bool smpwc = false;    ///< ECAP.SMPWC: page-walk snoop (PWSNP)
+    bool sc = false;       ///< ECAP.SC: snoop control (PGSNP)
+    bool pds = false;      ///< ECAP.PDS: page-request drain (wait descriptor PD)
+    bool dit = false;      ///< ECAP.DIT: device-TLB invalidation throttling (PFSID)
+    bool psi = true;       ///< CAP.PSI: page-selective IOTLB invalidation
 };
 
 // ---------------------------------------------------------------------------
@@ -43,19 +43,25 @@ struct VtdCaps {
 /// PASID[19:6] indexes the directory, PASID[5:0] the 64-entry table.
 constexpr unsigned kPasidBits = 20;
 constexpr uint32_t kPasidMax = (1u << kPasidBits) - 1;
-constexpr uint32_t pasid_dir_index(uint32_t pasid) { return pasid >> 6; }
-constexpr uint32_t pasid_table_index(uint32_t pasid) { return pasid & 0x3f; }
+constexpr uint32_t pasid_dir_index(uint32_t pasid) {
+    return pasid >> 6;
+}
+constexpr uint32_t pasid_table_index(uint32_t pasid) {
+    return pasid & 0x3f;
+}
 constexpr uint64_t kPasidEntryBytes = 64;
 constexpr uint64_t kPasidDirEntryBytes = 8;
 /// Entries of a PASID directory whose context entry says PDTS.
-constexpr uint64_t pasid_dir_entries(unsigned pdts) { return 1ull << (pdts + 7); }
+constexpr uint64_t pasid_dir_entries(unsigned pdts) {
+    return 1ull << (pdts + 7);
+}
 
 /// Scalable-mode PASID directory entry (64 bits, §9.5).
 struct PasidDirEntry {
-  bool present = false;
-  bool fpd = false;
-  uint64_t table = 0;  ///< SMPTBLPTR: the 4 KiB PASID table (a GPA to the vIOMMU)
-  bool operator==(const PasidDirEntry&) const = default;
+    bool present = false;
+    bool fpd = false;
+    uint64_t table = 0; ///< SMPTBLPTR: the 4 KiB PASID table (a GPA to the vIOMMU)
+    bool operator==(const PasidDirEntry&) const = default;
 };
 
 /// Decodes a directory entry; a present entry with bits 11:2 or pointer bits
@@ -65,10 +71,10 @@ Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps);
 
 /// PASID Granular Translation Type (bits 8:6).
 enum class Pgtt : uint8_t {
-  kFirstStage = 1,   ///< 001b: first stage only (the guest's page tables)
-  kSecondStage = 2,  ///< 010b
-  kNested = 3,       ///< 011b
-  kPassThrough = 4,  ///< 100b
+    kFirstStage = 1,  ///< 001b: first stage only (the guest's page tables)
+    kSecondStage = 2, ///< 010b
+    kNested = 3,      ///< 011b
+    kPassThrough = 4, ///< 100b
 };
 const char* pgtt_name(Pgtt p);
 
@@ -77,27 +83,27 @@ using PasidEntryRaw = std::array<uint64_t, 8>;
 
 /// Scalable-mode PASID table entry (512 bits, §9.6, rev 5.10 layout).
 struct PasidEntry {
-  bool present = false;
-  bool fpd = false;
-  uint8_t aw = 0;  ///< SS AGAW (bits 4:2)
-  Pgtt pgtt = Pgtt::kFirstStage;
-  bool ssade = false;
-  uint64_t ssptptr = 0;  ///< bits 63:12
-  uint16_t did = 0;      ///< bits 79:64
-  bool pwsnp = false;    ///< bit 87
-  bool pgsnp = false;    ///< bit 88
-  bool cd = false;       ///< bit 89
-  bool emte = false;     ///< bit 90
-  uint32_t pat = 0;      ///< bits 127:96 (decoded, never forwarded)
-  bool sre = false;      ///< bit 128
-  uint8_t fspm = 0;      ///< bits 131:130: 0 = 4-level, 1 = 5-level
-  bool wpe = false;      ///< bit 132
-  bool eafe = false;     ///< bit 135
-  uint64_t fsptptr = 0;  ///< bits 191:140 (<< 12): first-stage root, a GPA
+    bool present = false;
+    bool fpd = false;
+    uint8_t aw = 0; ///< SS AGAW (bits 4:2)
+    Pgtt pgtt = Pgtt::kFirstStage;
+    bool ssade = false;
+    uint64_t ssptptr = 0; ///< bits 63:12
+    uint16_t did = 0;     ///< bits 79:64
+    bool pwsnp = false;   ///< bit 87
+    bool pgsnp = false;   ///< bit 88
+    bool cd = false;      ///< bit 89
+    bool emte = false;    ///< bit 90
+    uint32_t pat = 0;     ///< bits 127:96 (decoded, never forwarded)
+    bool sre = false;     ///< bit 128
+    uint8_t fspm = 0;     ///< bits 131:130: 0 = 4-level, 1 = 5-level
+    bool wpe = false;     ///< bit 132
+    bool eafe = false;    ///< bit 135
+    uint64_t fsptptr = 0; ///< bits 191:140 (<< 12): first-stage root, a GPA
 
-  /// First-stage input width: 48 + 9 * FSPM.
-  [[nodiscard]] unsigned fs_addr_width() const { return 48 + 9 * fspm; }
-  bool operator==(const PasidEntry&) const = default;
+    /// First-stage input width: 48 + 9 * FSPM.
+    [[nodiscard]] unsigned fs_addr_width() const { return 48 + 9 * fspm; }
+    bool operator==(const PasidEntry&) const = default;
 };
 
 /// Decodes a PASID table entry.  P=0: returns {present=false} and checks
@@ -110,28 +116,28 @@ Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& c
 /// off, HPT not advertised so qwords 4..7 are wholly reserved).  Exposed for
 /// the tests and the documentation.
 struct PasidEntryReserved {
-  static constexpr uint64_t kQw0 = (1ull << 5) | (3ull << 10);  // 5 (was SLEE), 11:10
-  // 86:80, 93:91 (was EMT), 94 (was PWT), 95 (was PCD)
-  static constexpr uint64_t kQw1 = (0x7full << 16) | (0x1full << 27);
-  // 129 (was ERE), 139:136.  134:133 (was NXE/SMEP) are "ignored" in 5.10.
-  static constexpr uint64_t kQw2 = (1ull << 1) | (0xfull << 8);
-  static constexpr uint64_t kQw3 = ~0ull;
+    static constexpr uint64_t kQw0 = (1ull << 5) | (3ull << 10); // 5 (was SLEE), 11:10
+    // 86:80, 93:91 (was EMT), 94 (was PWT), 95 (was PCD)
+    static constexpr uint64_t kQw1 = (0x7full << 16) | (0x1full << 27);
+    // 129 (was ERE), 139:136.  134:133 (was NXE/SMEP) are "ignored" in 5.10.
+    static constexpr uint64_t kQw2 = (1ull << 1) | (0xfull << 8);
+    static constexpr uint64_t kQw3 = ~0ull;
 };
 
 /// What a bound guest PASID needs from the host: the v1
 /// struct vsva_gpasid_bind_data fields the entry determines.
 struct BindIntent {
-  uint32_t gpasid = 0;
-  uint64_t gpgd = 0;        ///< FSPTPTR, a GPA
-  uint32_t addr_width = 0;  ///< 48 or 57
-  uint64_t vtd_flags = 0;   ///< VSVA_VTD_GPASID_SRE / EAFE / WPE
-  uint16_t did = 0;         ///< guest DID (matching only, not forwarded)
-  /// Same host-visible binding (DID is guest bookkeeping only).
-  [[nodiscard]] bool same_binding(const BindIntent& o) const {
-    return gpasid == o.gpasid && gpgd == o.gpgd && addr_width == o.addr_width &&
-           vtd_flags == o.vtd_flags;
-  }
-  bool operator==(const BindIntent&) const = default;
+    uint32_t gpasid = 0;
+    uint64_t gpgd = 0;       ///< FSPTPTR, a GPA
+    uint32_t addr_width = 0; ///< 48 or 57
+    uint64_t vtd_flags = 0;  ///< VSVA_VTD_GPASID_SRE / EAFE / WPE
+    uint16_t did = 0;        ///< guest DID (matching only, not forwarded)
+    /// Same host-visible binding (DID is guest bookkeeping only).
+    [[nodiscard]] bool same_binding(const BindIntent& o) const {
+        return gpasid == o.gpasid && gpgd == o.gpgd && addr_width == o.addr_width &&
+               vtd_flags == o.vtd_flags;
+    }
+    bool operator==(const BindIntent&) const = default;
 };
 
 /// A present first-stage entry → a bind; anything else → -EOPNOTSUPP
@@ -144,93 +150,93 @@ Expected<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid);
 
 /// Descriptor type: bits 11:9 = Type[6:4], bits 3:0 = Type[3:0].
 constexpr unsigned desc_type(uint64_t qw0) {
-  return static_cast<unsigned>(((qw0 >> 5) & 0x70) | (qw0 & 0xf));
+    return static_cast<unsigned>(((qw0 >> 5) & 0x70) | (qw0 & 0xf));
 }
 
 enum class DescType : uint8_t {
-  kContextCache = 1,
-  kIotlb = 2,
-  kDevTlb = 3,
-  kIec = 4,
-  kWait = 5,
-  kPIotlb = 6,
-  kPasidCache = 7,
-  kPDevTlb = 8,
-  kPageGroupResponse = 9,
-  kHptCache = 10,
+    kContextCache = 1,
+    kIotlb = 2,
+    kDevTlb = 3,
+    kIec = 4,
+    kWait = 5,
+    kPIotlb = 6,
+    kPasidCache = 7,
+    kPDevTlb = 8,
+    kPageGroupResponse = 9,
+    kHptCache = 10,
 };
 const char* desc_type_name(unsigned type);
 
 /// How the queue is set up: the translation mode and IQA_REG.DW.
 struct QueueMode {
-  bool scalable = true;  ///< RTADDR.TTM = 01b
-  bool dw256 = true;     ///< IQA_REG.DW = 1
+    bool scalable = true; ///< RTADDR.TTM = 01b
+    bool dw256 = true;    ///< IQA_REG.DW = 1
 };
 
 /// Type 1.  g: 1 global, 2 domain, 3 device (0 invalid).
 struct CcDesc {
-  uint8_t g = 0;
-  uint16_t did = 0, sid = 0;
-  uint8_t fm = 0;
-  bool operator==(const CcDesc&) const = default;
+    uint8_t g = 0;
+    uint16_t did = 0, sid = 0;
+    uint8_t fm = 0;
+    bool operator==(const CcDesc&) const = default;
 };
 /// Type 2.  g: 1 global, 2 domain, 3 page-selective within domain.
 struct IotlbDesc {
-  uint8_t g = 0;
-  bool dw = false, dr = false;
-  uint16_t did = 0;
-  uint8_t am = 0;
-  bool ih = false;
-  uint64_t addr = 0;
-  bool operator==(const IotlbDesc&) const = default;
+    uint8_t g = 0;
+    bool dw = false, dr = false;
+    uint16_t did = 0;
+    uint8_t am = 0;
+    bool ih = false;
+    uint64_t addr = 0;
+    bool operator==(const IotlbDesc&) const = default;
 };
 /// Type 3 (device TLB, requests without PASID).
 struct DevTlbDesc {
-  uint16_t sid = 0, pfsid = 0;
-  uint8_t mip = 0;
-  bool s = false;
-  uint64_t addr = 0;  ///< ADDR[63:12] as written (ATS size-encoded when S)
-  bool operator==(const DevTlbDesc&) const = default;
+    uint16_t sid = 0, pfsid = 0;
+    uint8_t mip = 0;
+    bool s = false;
+    uint64_t addr = 0; ///< ADDR[63:12] as written (ATS size-encoded when S)
+    bool operator==(const DevTlbDesc&) const = default;
 };
 /// Type 4.
 struct IecDesc {
-  bool g = false;
-  uint8_t im = 0;
-  uint16_t iidx = 0;
-  bool operator==(const IecDesc&) const = default;
+    bool g = false;
+    uint8_t im = 0;
+    uint16_t iidx = 0;
+    bool operator==(const IecDesc&) const = default;
 };
 /// Type 5.
 struct WaitDesc {
-  bool iflag = false, sw = false, fn = false, pd = false;
-  uint32_t status_data = 0;
-  uint64_t status_addr = 0;  ///< bits 127:66, 4-byte aligned
-  bool operator==(const WaitDesc&) const = default;
+    bool iflag = false, sw = false, fn = false, pd = false;
+    uint32_t status_data = 0;
+    uint64_t status_addr = 0; ///< bits 127:66, 4-byte aligned
+    bool operator==(const WaitDesc&) const = default;
 };
 /// Type 6.  g: 2 PASID-selective, 3 page-selective within PASID.
 struct PIotlbDesc {
-  uint8_t g = 0;
-  uint16_t did = 0;
-  uint32_t pasid = 0;
-  uint8_t am = 0;
-  bool ih = false;
-  uint64_t addr = 0;
-  bool operator==(const PIotlbDesc&) const = default;
+    uint8_t g = 0;
+    uint16_t did = 0;
+    uint32_t pasid = 0;
+    uint8_t am = 0;
+    bool ih = false;
+    uint64_t addr = 0;
+    bool operator==(const PIotlbDesc&) const = default;
 };
 /// Type 7.  g: 0 domain-selective, 1 PASID-selective within domain, 3 global.
 struct PcDesc {
-  uint8_t g = 0;
-  uint16_t did = 0;
-  uint32_t pasid = 0;
-  bool operator==(const PcDesc&) const = default;
+    uint8_t g = 0;
+    uint16_t did = 0;
+    uint32_t pasid = 0;
+    bool operator==(const PcDesc&) const = default;
 };
 /// Type 8.
 struct PDevTlbDesc {
-  uint8_t mip = 0;
-  uint16_t pfsid = 0, sid = 0;
-  uint32_t pasid = 0;
-  bool gi = false, s = false;
-  uint64_t addr = 0;  ///< ADDR[63:12] as written (ATS size-encoded when S)
-  bool operator==(const PDevTlbDesc&) const = default;
+    uint8_t mip = 0;
+    uint16_t pfsid = 0, sid = 0;
+    uint32_t pasid = 0;
+    bool gi = false, s = false;
+    uint64_t addr = 0; ///< ADDR[63:12] as written (ATS size-encoded when S)
+    bool operator==(const PDevTlbDesc&) const = default;
 };
 
 constexpr uint8_t kPcGranuDomain = 0;
@@ -239,8 +245,8 @@ constexpr uint8_t kPcGranuGlobal = 3;
 constexpr uint8_t kPIotlbGranuPasid = 2;
 constexpr uint8_t kPIotlbGranuPage = 3;
 
-using Descriptor =
-    std::variant<CcDesc, IotlbDesc, DevTlbDesc, IecDesc, WaitDesc, PIotlbDesc, PcDesc, PDevTlbDesc>;
+using Descriptor = std::variant<CcDesc, IotlbDesc, DevTlbDesc, IecDesc, WaitDesc, PIotlbDesc,
+                                PcDesc, PDevTlbDesc>;
 
 /// Decodes one descriptor: 2 qwords (DW=0) or 4 (DW=1); the span length must
 /// match mode.dw256.  Any violation — unknown or unsupported type, wrong
@@ -251,10 +257,10 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
 
 /// An address range: [addr, addr + size).  all = every address.
 struct Range {
-  uint64_t addr = 0;
-  uint64_t size = 0;
-  bool all = false;
-  bool operator==(const Range&) const = default;
+    uint64_t addr = 0;
+    uint64_t size = 0;
+    bool all = false;
+    bool operator==(const Range&) const = default;
 };
 /// Page-selective (P_)IOTLB: 2^AM 4 KiB pages; ADDR's low AM page bits are
 /// masked (ignored), so the range is naturally aligned.
@@ -264,4 +270,4 @@ Range am_range(uint64_t addr, uint8_t am);
 /// zero bit below 63 = every address.
 Range ats_range(uint64_t addr, bool s);
 
-}  // namespace vsva::qemu
+} // namespace vsva::qemu

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install every Debian package the build and the tests need, then make sure the
 # two test kernels (stock bookworm 6.1, debug trixie 6.12) are present in the
-# cache.  Idempotent: a second run does no network work unless something is
-# missing.  Quiet unless it fails.
+# cache.  Idempotent: a second run only refreshes stale package lists (always
+# with CI=true) and downloads nothing that is present.  Quiet unless it fails.
 set -euo pipefail
+# Read to the end before running: editing this file cannot derail a run.
+{
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
 
 PKGS=(
@@ -16,6 +19,14 @@ PKGS=(
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 )
 
+# Fresh package lists first (always on CI, else when older than a day), so
+# installs and the kernel's version lookup see today's archive.
+lists=(/var/lib/apt/lists/*_InRelease)
+if [[ ${CI:-} == true || ! -e ${lists[0]} ]] ||
+	[[ -n $(find /var/lib/apt/lists -maxdepth 1 -name '*_InRelease' -mmin +1440 -print -quit) ]]; then
+	quiet apt-get update
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
@@ -23,10 +34,11 @@ for p in "${PKGS[@]}"; do
 done
 if ((${#missing[@]})); then
 	log "installing: ${missing[*]}"
-	quiet apt-get update
 	DEBIAN_FRONTEND=noninteractive quiet apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
 if [[ ${VSVA_SKIP_KERNELS:-0} != 1 ]]; then
 	"$here/kernels.sh" fetch
 fi
+exit
+}

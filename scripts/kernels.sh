@@ -143,13 +143,20 @@ path() {
 	esac
 }
 
-case ${1:-fetch} in
-fetch)
-	fetch_stock
-	fetch_debug
-	;;
-stock) fetch_stock ;;
-debug) fetch_debug ;;
-path) path "$2" "$3" ;;
-*) die "usage: kernels.sh fetch|stock|debug|path NAME KEY" ;;
-esac
+main() {
+	case ${1:-fetch} in
+	fetch)
+		fetch_stock
+		fetch_debug
+		;;
+	stock) fetch_stock ;;
+	debug) fetch_debug ;;
+	path) path "$2" "$3" ;;
+	*) die "usage: kernels.sh fetch|stock|debug|path NAME KEY" ;;
+	esac
+}
+
+# Parsed to the end before anything runs: editing this file while a kernel
+# builds cannot derail the running build.
+main "$@"
+exit

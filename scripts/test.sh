@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The test command (README): everything, from a fresh clone.
+#
+#   1. scripts/bootstrap.sh: packages and the two test kernels (cached);
+#   2. cmake configure + build in build/ (Ninja): libraries, tools, native
+#      tests, in-VM suites, vsva.ko for both kernels;
+#   3. native tests (ctest; gtest cases counted one by one when registered
+#      with gtest_discover_tests);
+#   4. scripts/lint.sh when present (its "N passed, N failed" line);
+#   5. the VM harness self-test (tests/vm/selftest.sh);
+#   6. every in-VM suite on the stock kernel, then on the debug kernel.
+# Ends with one line "N passed, N failed, N skipped" summing every stage;
+# exits non-zero when anything failed.  Logs are under build/.
+set -uo pipefail
+# Read to the end before running: editing this file cannot derail a run.
+{
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+cd "$VSVA_TOP" || exit
+
+P=0 F=0 S=0
+t_all=$(date +%s)
+
+finish() {
+	log "total time $(($(date +%s) - t_all)) s"
+	echo "$P passed, $F failed, $S skipped"
+	((F == 0))
+	exit
+}
+
+# Sum a "N passed, N failed[, N skipped]" line (the last one in $1).
+count_line() {
+	local line
+	line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' "$1" | tail -n 1)
+	[[ -n $line ]] || return 1
+	# shellcheck disable=SC2086 # split "N passed, N failed, N skipped"
+	set -- $line
+	P=$((P + $1)) F=$((F + $3))
+	[[ ${5:-} ]] && S=$((S + $5))
+	return 0
+}
+
+stage() {
+	log "== $1 ($(date -u +%H:%M:%S))"
+	t_stage=$(date +%s)
+}
+took() {
+	log "   $1 took $(($(date +%s) - t_stage)) s"
+}
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+# 1. Packages and kernels.
+stage bootstrap
+if ! "$here/bootstrap.sh" >"$out" 2>&1; then
+	cat "$out"
+	echo "bootstrap: FAILED"
+	F=$((F + 1))
+	finish
+fi
+took bootstrap
+
+# 2. Build.
+stage build
+mkdir -p "$VSVA_BUILD"
+if ! cmake -S "$VSVA_TOP" -B "$VSVA_BUILD" -G Ninja >"$out" 2>&1 ||
+	! cmake --build "$VSVA_BUILD" >>"$out" 2>&1; then
+	tail -n 60 "$out"
+	echo "build: FAILED"
+	F=$((F + 1))
+	finish
+fi
+echo "build: ok"
+took build
+
+# 3. Native tests.
+stage "native tests"
+junit=$VSVA_BUILD/ctest-junit.xml
+rm -f "$junit"
+ctest --test-dir "$VSVA_BUILD" -j"$(nproc)" --output-on-failure \
+	--output-junit "$junit" >"$out" 2>&1
+rc=$?
+# Counts from CTest's JUnit file; a gtest case that said GTEST_SKIP passes
+# for CTest, so its output decides.
+if [[ -f $junit ]] && counts=$(python3 - "$junit" <<'PY'
+import re, sys
+import xml.etree.ElementTree as ET
+p = f = s = 0
+for tc in ET.parse(sys.argv[1]).getroot().iter("testcase"):
+    st = tc.get("status")
+    out = "".join(x.text or "" for x in tc.iter("system-out"))
+    if st == "fail" or tc.find("failure") is not None:
+        f += 1
+    elif st in ("notrun", "disabled") or tc.find("skipped") is not None:
+        s += 1
+    elif re.search(r"^\[  SKIPPED \] \d+ tests?,", out, re.M) and \
+            not re.search(r"^\[  PASSED  \] [1-9]", out, re.M):
+        s += 1
+    else:
+        p += 1
+print(p, f, s)
+PY
+); then
+	read -r np nf ns <<<"$counts"
+	((rc != 0 && nf == 0)) && nf=1
+else
+	np=0 nf=$((rc != 0)) ns=0
+fi
+((nf)) && tail -n 80 "$out"
+echo "native tests (ctest): $np passed, $nf failed, $ns skipped"
+P=$((P + np)) F=$((F + nf)) S=$((S + ns))
+took "native tests"
+
+# 4. Lint.
+if [[ -f $here/lint.sh ]]; then
+	stage lint
+	bash "$here/lint.sh" >"$out" 2>&1
+	rc=$?
+	if count_line "$out"; then
+		# A failing exit with "0 failed" still counts as one failure.
+		((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out" && F=$((F + 1))
+	else
+		F=$((F + (rc != 0))) P=$((P + (rc == 0)))
+	fi
+	((rc != 0)) && tail -n 40 "$out"
+	echo "lint: exit $rc; $(grep -Eo '[0-9]+ passed, [0-9]+ failed.*' "$out" | tail -n 1)"
+	took lint
+fi
+
+# 5. The harness must catch what it claims to catch.
+stage "VM harness self-test"
+"$VSVA_TOP/tests/vm/selftest.sh" >"$out" 2>&1
+rc=$?
+cat "$out"
+if ! count_line "$out"; then
+	F=$((F + 1))
+elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then
+	F=$((F + 1))
+fi
+took "VM harness self-test"
+
+# 6. The in-VM suites on both kernels.
+for k in stock debug; do
+	stage "in-VM suites on the $k kernel"
+	"$VSVA_TOP/tests/vm/run" --kernel "$k" --quiet >"$out" 2>&1
+	rc=$?
+	grep -v '^vm-result ' "$out"
+	res=$(grep '^vm-result ' "$out" | tail -n 1)
+	if [[ -z $res ]]; then
+		echo "in-VM suites on $k: FAILED (no result; exit $rc)"
+		F=$((F + 1))
+	else
+		for kv in $res; do
+			case $kv in
+			passed=*) P=$((P + ${kv#*=})) ;;
+			failed=*) F=$((F + ${kv#*=})) ;;
+			skipped=*) S=$((S + ${kv#*=})) ;;
+			esac
+		done
+		if ((rc != 0)) && [[ $res == *" failed=0 "* ]]; then
+			F=$((F + 1))
+		fi
+	fi
+	took "$k kernel"
+done
+
+finish
+exit
+}

@@ -805,9 +805,36 @@ VSVA_ERR_LEN_FOLLOWS(struct vsva_cache_invalidate_batch,
 #define VSVA_IOCTL_OP_NEW(_ioctl, _fn, _struct, _last, _err_off, _undo)      \
 	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, true, _undo)
 
+/*
+ * Compatibility testing (kbuild VSVA_OLD_KERNEL=1, tests/compat): the module
+ * behaves as an older release that knew struct vsva_info only up to
+ * out_module_version (no features word: a newer client must not assume any
+ * optional feature) and had neither batched invalidation nor page requests.
+ */
+#ifdef VSVA_OLD_KERNEL
+#define VSVA_OLD 1
+#define VSVA_INFO_SIZE offsetofend(struct vsva_info, out_module_version)
+#else
+#define VSVA_OLD 0
+#define VSVA_INFO_SIZE sizeof(struct vsva_info)
+#endif
+
+/* Commands the release VSVA_OLD_KERNEL stands for did not have. */
+static bool vsva_cmd_newer(unsigned int cmd)
+{
+	return VSVA_OLD && (cmd == VSVA_CACHE_INVALIDATE_BATCH ||
+			    cmd == VSVA_FAULT_ALLOC ||
+			    cmd == VSVA_PAGE_RESPONSE);
+}
+
 static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
-	VSVA_IOCTL_OP(VSVA_GET_INFO, vsva_get_info, struct vsva_info,
-		      out_max_pinned),
+	[_IOC_NR(VSVA_GET_INFO) - VSVA_CMD_BASE] = {
+		.size = VSVA_INFO_SIZE,
+		.min_size = VSVA_INFO_SIZE,
+		.ioctl_num = VSVA_GET_INFO,
+		.out = true,
+		.execute = vsva_get_info,
+	},
 	VSVA_IOCTL_OP_NEW(VSVA_DOMAIN_ALLOC, vsva_domain_alloc,
 			  struct vsva_domain_alloc, __reserved, 0,
 			  vsva_domain_alloc_undo),
@@ -887,7 +914,7 @@ static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 	    nr - VSVA_CMD_BASE >= ARRAY_SIZE(vsva_ioctl_ops))
 		return -ENOTTY;
 	op = &vsva_ioctl_ops[nr - VSVA_CMD_BASE];
-	if (!op->execute || op->ioctl_num != cmd)
+	if (!op->execute || op->ioctl_num != cmd || vsva_cmd_newer(cmd))
 		return -ENOTTY;
 
 	ucmd.ctx = filp->private_data;

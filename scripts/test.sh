@@ -8,7 +8,8 @@
 #      with gtest_discover_tests);
 #   4. scripts/lint.sh when present (its "N passed, N failed" line);
 #   5. the VM harness self-test (tests/vm/selftest.sh);
-#   6. every in-VM suite on the stock kernel, then on the debug kernel.
+#   6. every in-VM suite on the stock kernel, then on the debug kernel;
+#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1.
 # Ends with one line "N passed, N failed, N skipped" summing every stage;
 # exits non-zero when anything failed.  Logs are under build/.
 set -uo pipefail
@@ -141,29 +142,44 @@ elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then
 fi
 took "VM harness self-test"
 
-# 6. The in-VM suites on both kernels.
-for k in stock debug; do
-	stage "in-VM suites on the $k kernel"
-	"$VSVA_TOP/tests/vm/run" --kernel "$k" --quiet >"$out" 2>&1
+# One VM run: its "vm-result" line is summed; a failing exit whose result
+# says "failed=0" still counts as one failure.
+vm_run() {
+	local what=$1 res rc kv
+	shift
+	"$VSVA_TOP/tests/vm/run" --quiet "$@" >"$out" 2>&1
 	rc=$?
 	grep -v '^vm-result ' "$out"
 	res=$(grep '^vm-result ' "$out" | tail -n 1)
 	if [[ -z $res ]]; then
-		echo "in-VM suites on $k: FAILED (no result; exit $rc)"
+		echo "$what: FAILED (no result; exit $rc)"
 		F=$((F + 1))
-	else
-		for kv in $res; do
-			case $kv in
-			passed=*) P=$((P + ${kv#*=})) ;;
-			failed=*) F=$((F + ${kv#*=})) ;;
-			skipped=*) S=$((S + ${kv#*=})) ;;
-			esac
-		done
-		if ((rc != 0)) && [[ $res == *" failed=0 "* ]]; then
-			F=$((F + 1))
-		fi
+		return
 	fi
+	for kv in $res; do
+		case $kv in
+		passed=*) P=$((P + ${kv#*=})) ;;
+		failed=*) F=$((F + ${kv#*=})) ;;
+		skipped=*) S=$((S + ${kv#*=})) ;;
+		esac
+	done
+	if ((rc != 0)) && [[ $res == *" failed=0 "* ]]; then
+		F=$((F + 1))
+	fi
+}
+
+# 6. The in-VM suites on both kernels, then the current client against a
+#    module built as an older release (Documentation/compatibility.md).
+for k in stock debug; do
+	stage "in-VM suites on the $k kernel"
+	vm_run "in-VM suites on $k" --kernel "$k"
 	took "$k kernel"
+done
+for k in stock debug; do
+	stage "current client x older module on the $k kernel"
+	vm_run "compat_oldmod on $k" --kernel "$k" \
+		--module-opts VSVA_OLD_KERNEL=1 -- compat_oldmod
+	took "older module on $k"
 done
 
 finish

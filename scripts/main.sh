@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job (README), for now: install what is needed, build, boot the
-# stock Debian kernel under QEMU with vsva.ko loaded and print what the
-# module reports through VSVA_GET_INFO.
+# The main job (README): install what is needed, build, boot the stock
+# Debian kernel under QEMU with vsva.ko loaded, print what the module
+# offers, run the reference VMM's scenario, then SIGKILL a VMM holding live
+# objects and verify the kernel's teardown from debugfs
+# (qemu-integration/vmm/main-job.sh is the part that runs in the VM).
 set -euo pipefail
 # Read to the end before running: editing this file cannot derail a run.
 {
@@ -12,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 "$here/bootstrap.sh"
 cmake -S "$VSVA_TOP" -B "$VSVA_BUILD" -G Ninja >/dev/null
 quiet cmake --build "$VSVA_BUILD"
-exec "$VSVA_TOP/tests/vm/run" --kernel stock --quiet -- vsva-getinfo
+exec "$VSVA_TOP/tests/vm/run" --kernel stock --quiet -- \
+	"$VSVA_TOP/qemu-integration/vmm/main-job.sh"
 exit
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -336,6 +337,26 @@ Report run(const Options& o) {
           (!d6 || d6->faulted) &&
                   std::memcmp(ram.hva(kPage3 + 0x300), msg6.data(), msg6.size()) != 0);
     say(fmt::format("guest cleared PASID {}: unbound, hPASID {} freed", kGpasid, *hp));
+
+    // --- hold: a live VM for the caller to kill ----------------------------------
+    if (o.hold && r.ok()) {
+        write_fs_pasid_entry(ram, kTable, kGpasid, pt.root(), kDid);
+        q.push(desc::pc_pasid(kDid, kGpasid));
+        q.push(desc::wait(kStatus + 16, 4, false));
+        ring("bind again to hold");
+        auto live = vsva::emu::counters(*ctx);
+        check("bound again for the kill",
+              ad.hpasid_of(kGpasid).has_value() && live && live->bindings == 1);
+        print(r);
+        if (r.ok() && live)
+            fmt::print("holding: pid {} with {} binding(s), {} PASID(s), {} pinned page(s); "
+                       "kill me\n",
+                       ::getpid(), live->bindings, live->pasids, live->pinned_pages);
+        std::fflush(stdout);
+        while (r.ok())
+            ::pause();
+        return r;
+    }
 
     // --- totals -------------------------------------------------------------------
     const auto& st = ad.stats();

@@ -15,6 +15,10 @@ struct Options {
     const char* dev_path = "/dev/vsva";
     uint16_t rid = 0x0010; ///< 00:02.0 of the emulated topology (pasid+ats+pri)
     bool try_kvm = true;
+    /// After the scenario, bind the guest PASID again, print "holding" and
+    /// wait to be killed: the main job SIGKILLs the VMM with live objects
+    /// to show the kernel tearing the VM down by itself.
+    bool hold = false;
 };
 
 /// One verified fact.

@@ -234,6 +234,28 @@ static void vsva_s2_unlink(struct vsva_domain *dom, struct vsva_s2_map *map)
 	dom->pinned -= map->npages;
 }
 
+/*
+ * Release unlinked mappings: no new lookup finds them any more, so drop the
+ * cached translations that may still reach them, then unpin and uncharge.
+ * Returns the bytes released.
+ */
+static u64 vsva_s2_release(struct vsva_ctx *ctx, struct vsva_domain *dom,
+			   struct list_head *gone)
+{
+	struct vsva_s2_map *map, *tmp;
+	u64 bytes = 0, len;
+
+	list_for_each_entry_safe(map, tmp, gone, node) {
+		len = (u64)map->npages << PAGE_SHIFT;
+		if (ctx->ops->s2_flush)
+			ctx->ops->s2_flush(dom, map->gpa, len);
+		bytes += len;
+		list_del(&map->node);
+		vsva_map_free(ctx, map);
+	}
+	return bytes;
+}
+
 int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 		  u64 length, u64 *unmapped, struct vsva_errmsg *err)
 {
@@ -271,15 +293,7 @@ int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 	}
 	up_write(&dom->s2_lock);
 
-	/* No new lookup finds them: drop cached translations, then unpin. */
-	list_for_each_entry_safe(map, tmp, &gone, node) {
-		if (ctx->ops->s2_flush)
-			ctx->ops->s2_flush(dom, map->gpa,
-					   (u64)map->npages << PAGE_SHIFT);
-		*unmapped += (u64)map->npages << PAGE_SHIFT;
-		list_del(&map->node);
-		vsva_map_free(ctx, map);
-	}
+	*unmapped += vsva_s2_release(ctx, dom, &gone);
 	return 0;
 }
 
@@ -294,11 +308,5 @@ void vsva_s2_unmap_all(struct vsva_ctx *ctx, struct vsva_domain *dom)
 		list_add_tail(&map->node, &gone);
 	}
 	up_write(&dom->s2_lock);
-	list_for_each_entry_safe(map, tmp, &gone, node) {
-		if (ctx->ops->s2_flush)
-			ctx->ops->s2_flush(dom, map->gpa,
-					   (u64)map->npages << PAGE_SHIFT);
-		list_del(&map->node);
-		vsva_map_free(ctx, map);
-	}
+	vsva_s2_release(ctx, dom, &gone);
 }

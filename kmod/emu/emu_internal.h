@@ -246,6 +246,11 @@ struct emu_xlate {
 };
 
 /* Access type of a request: VSVA_FAULT_PERM_* bits. */
+/* Fill @f as an unrecoverable fault of a PASID-tagged access at @iova. */
+void emu_fault_fill(struct vsva_fault_unrecoverable *f, u32 reason,
+		    u32 pasid, u32 access, u64 iova, u64 fetch_gpa,
+		    bool fetch_valid);
+
 int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 	     const struct emu_pasid *pe, u32 pasid, u64 iova, u32 access,
 	     struct emu_xlate *out, struct vsva_fault_unrecoverable *f,

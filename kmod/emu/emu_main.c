@@ -380,12 +380,8 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 
 		atomic64_inc(&cnt->pasid_cache_misses);
 		if (!p) {
-			f->reason = VSVA_FAULT_REASON_PASID_INVALID;
-			f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
-				   VSVA_FAULT_UNRECOV_ADDR_VALID;
-			f->pasid = pasid;
-			f->perm = access;
-			f->addr = iova;
+			emu_fault_fill(f, VSVA_FAULT_REASON_PASID_INVALID,
+				       pasid, access, iova, 0, false);
 			return 1;
 		}
 		pe = *p;
@@ -398,12 +394,8 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 	}
 	if ((access & VSVA_FAULT_PERM_PRIV) &&
 	    !(pe.vtd_flags & VSVA_VTD_GPASID_SRE)) {
-		f->reason = VSVA_FAULT_REASON_PERMISSION;
-		f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
-			   VSVA_FAULT_UNRECOV_ADDR_VALID;
-		f->pasid = pasid;
-		f->perm = access;
-		f->addr = iova;
+		emu_fault_fill(f, VSVA_FAULT_REASON_PERMISSION, pasid, access,
+			       iova, 0, false);
 		return 1;
 	}
 
@@ -467,14 +459,8 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 		goto out_unlock;
 	need = (access & VSVA_FAULT_PERM_WRITE) ? VSVA_S2_WRITE : VSVA_S2_READ;
 	if (vsva_s2_lookup(dom, x.gpa, &page, &prot) || !(prot & need)) {
-		f->reason = VSVA_FAULT_REASON_ACCESS;
-		f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
-			   VSVA_FAULT_UNRECOV_ADDR_VALID |
-			   VSVA_FAULT_UNRECOV_FETCH_ADDR_VALID;
-		f->pasid = pasid;
-		f->perm = access;
-		f->addr = iova;
-		f->fetch_addr = x.gpa;
+		emu_fault_fill(f, VSVA_FAULT_REASON_ACCESS, pasid, access,
+			       iova, x.gpa, true);
 		*recoverable = false;
 		rc = 1;
 		goto out_unlock;

@@ -33,9 +33,9 @@
 #define PTE_RSVD_1G	GENMASK_ULL(29, 13)
 #define PTE_RSVD_2M	GENMASK_ULL(20, 13)
 
-static void emu_fault_fill(struct vsva_fault_unrecoverable *f, u32 reason,
-			   u32 pasid, u32 access, u64 iova, u64 fetch_gpa,
-			   bool fetch_valid)
+void emu_fault_fill(struct vsva_fault_unrecoverable *f, u32 reason,
+		    u32 pasid, u32 access, u64 iova, u64 fetch_gpa,
+		    bool fetch_valid)
 {
 	f->reason = reason;
 	f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |

@@ -664,7 +664,8 @@ struct vsva_pasid_free {
  * @argsz: size of this struct
  * @flags: VSVA_TARGET_DOMAIN (not for VSVA_PAGE_RESPONSE)
  * @target_id: a device id, or a domain id with %VSVA_TARGET_DOMAIN
- * @data_len: bytes at @data_uptr; must equal the payload's own argsz
+ * @data_len: bytes at @data_uptr; must equal the payload's own argsz;
+ *            at most 4096 (``-E2BIG``: no payload is that large)
  * @data_uptr: the v1 payload: &struct vsva_gpasid_bind_data (bind and
  *             unbind), &struct vsva_cache_invalidate_info, or
  *             &struct vsva_page_response.  Copied once per call, however

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Install libvsva from a build tree into a prefix, then build and run a
 # client against it with find_package(vsva) (shared and static) and with
-# pkg-config.  Prints "N passed, N failed"; exit status 0 when none failed.
+# pkg-config, natively and inside the test VM against the real module.
+# Prints "N passed, N failed"; exit status 0 when none failed.
 #
 #   tests/install/run.sh [BUILD_DIR]      (default: build; prefix
-#                                          $VSVA_PREFIX or /tmp/vsva-prefix)
+#                                          $VSVA_PREFIX or BUILD_DIR/install-test;
+#                                          not under /tmp: the VM mounts a
+#                                          tmpfs there)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../../build}" && pwd)
-prefix=${VSVA_PREFIX:-/tmp/vsva-prefix}
+prefix=${VSVA_PREFIX:-$build/install-test}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
@@ -54,8 +57,20 @@ step "client_static does not need libvsva.so" \
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 step "pkg-config --modversion vsva" sh -c "test \"\$(pkg-config --modversion vsva)\" = 0.1.0"
 step "pkg-config: build" sh -c "c++ -Wall -Wextra -Werror \$(pkg-config --cflags vsva) \
-	'$here/client.cc' -o '$work/client_pc' \$(pkg-config --libs vsva)"
+	'$here/client.cc' -o '$work/client_pc' \$(pkg-config --libs vsva) -Wl,-rpath,'$libdir'"
 step "client built with pkg-config" env LD_LIBRARY_PATH="$libdir" "$work/client_pc"
+
+# The installed clients inside the test VM, against the real module (when
+# the test kernels are there: scripts/test.sh always has them).
+top=$(cd "$here/../.." && pwd)
+if "$top/scripts/kernels.sh" path stock image >/dev/null 2>&1; then
+	for c in "$work/cm/client_shared" "$work/client_pc"; do
+		step "${c##*/} in the VM (stock kernel)" env VSVA_BUILD="$build" \
+			"$top/tests/vm/run" --kernel stock --quiet -- "$c" --in-vm
+	done
+else
+	echo "skip clients in the VM: no test kernel (run scripts/bootstrap.sh)"
+fi
 
 echo "$pass passed, $fail failed"
 ((fail == 0))

@@ -17,6 +17,8 @@
 
 #include <linux/vsva.h>
 
+#include "vsva_testlib.h"
+
 namespace dp {
 
 constexpr uint64_t kP = 1ull << 0;
@@ -112,13 +114,7 @@ public:
 
     static struct vsva_gpasid_bind_data BindData(uint32_t hpasid, uint64_t gpgd, uint32_t aw,
                                                  uint64_t vtd_flags) {
-        struct vsva_gpasid_bind_data b = {};
-        b.argsz = sizeof(b);
-        b.version = VSVA_GPASID_BIND_VERSION_1;
-        b.format = VSVA_PASID_FORMAT_INTEL_VTD;
-        b.addr_width = aw;
-        b.gpgd = gpgd;
-        b.hpasid = hpasid;
+        auto b = vsva::test::bind_data(hpasid, gpgd, aw);
         b.vendor.vtd.flags = vtd_flags;
         return b;
     }
@@ -155,37 +151,18 @@ public:
     static struct vsva_cache_invalidate_info InvAddr(uint8_t cache, uint32_t pasid, uint64_t addr,
                                                      uint64_t granule = k4K, uint64_t nb = 1,
                                                      bool leaf = false) {
-        struct vsva_cache_invalidate_info i = {};
-        i.argsz = sizeof(i);
-        i.version = VSVA_CACHE_INVALIDATE_INFO_VERSION_1;
-        i.cache = cache;
-        i.granularity = VSVA_INV_GRANU_ADDR;
-        i.granu.addr_info.flags = VSVA_INV_ADDR_FLAGS_PASID | (leaf ? VSVA_INV_ADDR_FLAGS_LEAF : 0);
-        i.granu.addr_info.pasid = pasid;
-        i.granu.addr_info.addr = addr;
-        i.granu.addr_info.granule_size = granule;
-        i.granu.addr_info.nb_granules = nb;
+        auto i = vsva::test::inv_addr(pasid, addr, granule, nb, cache);
+        if (leaf)
+            i.granu.addr_info.flags |= VSVA_INV_ADDR_FLAGS_LEAF;
         return i;
     }
 
     static struct vsva_cache_invalidate_info InvPasid(uint8_t cache, uint32_t pasid) {
-        struct vsva_cache_invalidate_info i = {};
-        i.argsz = sizeof(i);
-        i.version = VSVA_CACHE_INVALIDATE_INFO_VERSION_1;
-        i.cache = cache;
-        i.granularity = VSVA_INV_GRANU_PASID;
-        i.granu.pasid_info.flags = VSVA_INV_PASID_FLAGS_PASID;
-        i.granu.pasid_info.pasid = pasid;
-        return i;
+        return vsva::test::inv_pasid(pasid, cache);
     }
 
     static struct vsva_cache_invalidate_info InvDomain(uint8_t cache) {
-        struct vsva_cache_invalidate_info i = {};
-        i.argsz = sizeof(i);
-        i.version = VSVA_CACHE_INVALIDATE_INFO_VERSION_1;
-        i.cache = cache;
-        i.granularity = VSVA_INV_GRANU_DOMAIN;
-        return i;
+        return vsva::test::inv_domain(cache);
     }
 
     int Invalidate(uint32_t target, struct vsva_cache_invalidate_info inv,
@@ -195,11 +172,7 @@ public:
 
     int PageResponse(uint32_t dev, uint32_t grpid, uint32_t code,
                      std::string* msg = nullptr) const {
-        struct vsva_page_response r = {};
-        r.argsz = sizeof(r);
-        r.version = VSVA_PAGE_RESP_VERSION_1;
-        r.grpid = grpid;
-        r.code = code;
+        auto r = vsva::test::page_resp(grpid, code);
         return Nesting(VSVA_PAGE_RESPONSE, dev, 0, &r, sizeof(r), msg);
     }
 

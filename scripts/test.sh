@@ -9,7 +9,8 @@
 #   4. scripts/lint.sh when present (its "N passed, N failed" line);
 #   5. the VM harness self-test (tests/vm/selftest.sh);
 #   6. every in-VM suite on the stock kernel, then on the debug kernel;
-#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1.
+#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1;
+#   7. a two-minute fuzz smoke on the debug kernel (tests/fuzz/, vsva-fuzz).
 # Ends with one line "N passed, N failed, N skipped" summing every stage;
 # exits non-zero when anything failed.  Logs are under build/.
 set -uo pipefail
@@ -181,6 +182,20 @@ for k in stock debug; do
 		--module-opts VSVA_OLD_KERNEL=1 -- compat_oldmod
 	took "older module on $k"
 done
+
+# --- fuzz smoke (tests/fuzz/, owned by the fuzzer; keep this block whole) ---
+# Two minutes of vsva-fuzz on the debug kernel (KCOV-guided when the kernel
+# has KCOV); any kernel report fails it (the checker's usual rules), and the
+# fuzzer's own failure (a report it saw, an executor killed by a signal)
+# fails the command.  VSVA_FUZZ_SEED=S repeats a run's program sequence.
+stage "fuzz smoke on the debug kernel"
+fuzz_p=$P fuzz_f=$F
+fuzz_args=(--seconds "${VSVA_FUZZ_SECONDS:-120}" --interval 30)
+[[ -n ${VSVA_FUZZ_SEED:-} ]] && fuzz_args+=(--seed "$VSVA_FUZZ_SEED")
+vm_run "fuzz smoke on debug" --kernel debug --timeout 900 -- vsva-fuzz "${fuzz_args[@]}"
+echo "fuzz smoke: $((P - fuzz_p)) passed, $((F - fuzz_f)) failed"
+took "fuzz smoke"
+# --- end of the fuzz smoke -------------------------------------------------
 
 finish
 exit

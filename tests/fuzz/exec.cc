@@ -863,7 +863,7 @@ void Exec::run_call(unsigned t, const Call& c) {
         uint64_t p = place(t, static_cast<unsigned>(a[2] >> 8) & 0xff, kBufOff,
                            std::min<size_t>(len, 4096), c.szval);
         if (t == 0 && !(a[2] & 1)) {
-            itimerval it = {{0, 0}, {0, 100000}};
+            itimerval it = {{0, 0}, {0, 20000}};
             setitimer(ITIMER_REAL, &it, nullptr);
         }
         ssize_t n = read(ffd, reinterpret_cast<void*>(p), std::min<size_t>(len, 1 << 20));
@@ -905,7 +905,7 @@ void Exec::run_call(unsigned t, const Call& c) {
                            std::min<size_t>(s.len, kArena - kBufOff), c.szval);
         bool wait = s.flags & VSVA_EMU_DMA_WAIT;
         if (t == 0 && wait) {
-            itimerval it = {{0, 0}, {0, 100000}};
+            itimerval it = {{0, 0}, {0, 20000}};
             setitimer(ITIMER_REAL, &it, nullptr);
         }
         rc = call_struct(t, c, fd, VSVA_EMU_DMA, s);
@@ -1047,10 +1047,10 @@ void Exec::worker_loop(unsigned t) {
 // in a call even after a signal).
 static bool wait_idle(Worker& w, std::unique_lock<std::mutex>& lk) {
     using namespace std::chrono_literals;
-    if (w.cv.wait_for(lk, 100ms, [&] { return !w.has && !w.busy; }))
+    if (w.cv.wait_for(lk, 20ms, [&] { return !w.has && !w.busy; }))
         return true;
     pthread_kill(w.handle, SIGUSR1);
-    return w.cv.wait_for(lk, 200ms, [&] { return !w.has && !w.busy; });
+    return w.cv.wait_for(lk, 100ms, [&] { return !w.has && !w.busy; });
 }
 
 void Exec::dispatch(const Call& c, size_t idx) {
@@ -1103,10 +1103,10 @@ void Exec::finish_prog() {
         std::unique_lock<std::mutex> lk(w.m);
         w.stop = true;
         w.cv.notify_all();
-        bool ok = w.cv.wait_for(lk, 200ms, [&] { return w.done; });
-        for (int k = 0; !ok && k < 5; k++) {
+        bool ok = w.cv.wait_for(lk, 20ms, [&] { return w.done; });
+        for (int k = 0; !ok && k < 10; k++) {
             pthread_kill(w.handle, SIGUSR1);
-            ok = w.cv.wait_for(lk, 100ms, [&] { return w.done; });
+            ok = w.cv.wait_for(lk, 50ms, [&] { return w.done; });
         }
         lk.unlock();
         if (ok)

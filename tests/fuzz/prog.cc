@@ -276,7 +276,8 @@ Call gen_call(Rng& r, unsigned max_thr) {
         a[6] = flags_or(r, 0, 8);
         break;
     case kEmuDma:
-        a[0] = flags_or(r, r.below(16), 8);
+        // VSVA_EMU_DMA_WAIT (8) blocks until a page response: not too often.
+        a[0] = flags_or(r, r.below(8) | (r.one_in(8) ? 8 : 0), 8);
         a[1] = ref(r);
         a[2] = ref(r);
         a[3] = sel(r, 6);

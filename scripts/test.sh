@@ -9,8 +9,7 @@
 #   4. scripts/lint.sh when present (its "N passed, N failed" line);
 #   5. the VM harness self-test (tests/vm/selftest.sh);
 #   6. every in-VM suite on the stock kernel, then on the debug kernel;
-#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1;
-#   7. a two-minute fuzz smoke on the debug kernel (tests/fuzz/, vsva-fuzz).
+#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1.
 # Ends with one line "N passed, N failed, N skipped" summing every stage;
 # exits non-zero when anything failed.  Logs are under build/.
 set -uo pipefail

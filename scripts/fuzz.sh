@@ -81,18 +81,33 @@ else
 fi
 
 log "fuzzing on the $kernel kernel: ${cmd[*]} (VM timeout ${timeout}s; output in ${out#"$VSVA_TOP"/})"
-# The console streams; show the fuzzer's lines, the harness' verdict and
-# kernel reports as they come.
+# Show the fuzzer's lines, the harness' verdict and kernel reports as they
+# come (from the console log, which the runner writes as it goes).
+pat='^(vsva-fuzz|coverage|fuzz:|@@fuzz-repro)|BUG: |WARNING: |KASAN|UBSAN|Oops|general protection|circular locking|rcu.* stall|soft lockup'
 set +e
-"$VSVA_TOP/tests/vm/run" --kernel "$kernel" --timeout "$timeout" -- "${cmd[@]}" 2>&1 |
-	tee "$out/run.txt" |
-	grep --line-buffered -E '^(vsva-fuzz|coverage|fuzz|suite|check|vm-result|vsva:)|@@fuzz-repro|BUG: |WARNING: |KASAN|UBSAN|Oops|general protection|circular locking|stall|soft lockup' |
-	grep --line-buffered -v '^fuzz: kmsg:'
-rc=${PIPESTATUS[0]}
+"$VSVA_TOP/tests/vm/run" --kernel "$kernel" --timeout "$timeout" --quiet -- "${cmd[@]}" \
+	>"$out/run.txt" 2>&1 &
+runpid=$!
+console=''
+while kill -0 "$runpid" 2>/dev/null && [[ -z $console ]]; do
+	sleep 1
+	console=$(sed -n 's/.*(log: \(build\/vm-logs\/[^)]*\)).*/\1/p' "$out/run.txt" | head -n 1)
+done
+if [[ -n $console ]]; then
+	tail -n +1 -F --pid="$runpid" "$VSVA_TOP/$console" 2>/dev/null | sed -u 's/\r$//' |
+		grep --line-buffered -E "$pat" | grep --line-buffered -v '^fuzz: kmsg:'
+fi
+wait "$runpid"
+rc=$?
 set -e
+grep -E '^(suite|check|vm-result)' "$out/run.txt" || true
 
-console=$(sed -n 's/.*(log: \(build\/vm-logs\/[^)]*\)).*/\1/p' "$out/run.txt" | head -n 1)
-[[ -n $console && -f $VSVA_TOP/$console ]] && cp "$VSVA_TOP/$console" "$out/console.log"
+if [[ -n $console && -f $VSVA_TOP/$console ]]; then
+	cp "$VSVA_TOP/$console" "$out/console.log"
+	# The result channel: the fuzzer's output without kernel lines in it.
+	cp "$VSVA_TOP/${console%.log}.results" "$out/fuzz.txt" 2>/dev/null || true
+fi
+touch "$out/fuzz.txt"
 
 # Reproducers and corpus entries the fuzzer printed.
 awk -v dir="$out" '
@@ -100,8 +115,8 @@ awk -v dir="$out" '
 	/^@@fuzz-repro-end/ { if (f) close(f); f = ""; next }
 	/^@@fuzz-corpus-begin / { system("mkdir -p " dir "/corpus"); f = dir "/corpus/" $2 ".prog"; next }
 	/^@@fuzz-corpus-end/ { if (f) close(f); f = ""; next }
-	f { print > f }
-' "$out/run.txt"
+	f { sub(/\r$/, ""); print > f }
+' "$out/fuzz.txt"
 
 echo "== summary"
 grep -E '^fuzz: (t=|done:|replayed)|^coverage' "$out/run.txt" || true

@@ -582,8 +582,8 @@ struct Exec {
         vsva_nesting_op op = {};
         op.flags = flags;
         op.target_id = target;
-        op.data_len = payload(t, p, n, mods, static_cast<unsigned>(errsel >> 8) & 0xff,
-                              &op.data_uptr);
+        op.data_len =
+                payload(t, p, n, mods, static_cast<unsigned>(errsel >> 8) & 0xff, &op.data_uptr);
         err(t, errsel, &op.err_uptr, &op.err_len);
         op.__reserved = 0;
         return call_struct(t, c, fd, cmd, op);
@@ -774,8 +774,8 @@ void Exec::run_call(unsigned t, const Call& c) {
     case kInvalidate: {
         auto inv = inv_info(i, a[2], a[3], a[4], a[5]);
         uint32_t fl = static_cast<uint32_t>(a[0]);
-        nesting(t, c, fd, VSVA_CACHE_INVALIDATE, fl, target(i, fl, a[1]), &inv, sizeof(inv),
-                a[6], a[7]);
+        nesting(t, c, fd, VSVA_CACHE_INVALIDATE, fl, target(i, fl, a[1]), &inv, sizeof(inv), a[6],
+                a[7]);
         break;
     }
     case kInvalidateBatch: {
@@ -863,7 +863,7 @@ void Exec::run_call(unsigned t, const Call& c) {
         uint64_t p = place(t, static_cast<unsigned>(a[2] >> 8) & 0xff, kBufOff,
                            std::min<size_t>(len, 4096), c.szval);
         if (t == 0 && !(a[2] & 1)) {
-            itimerval it = {{0, 0}, {0, 20000}};
+            itimerval it = {{0, 20000}, {0, 20000}}; // until disarmed
             setitimer(ITIMER_REAL, &it, nullptr);
         }
         ssize_t n = read(ffd, reinterpret_cast<void*>(p), std::min<size_t>(len, 1 << 20));
@@ -905,7 +905,7 @@ void Exec::run_call(unsigned t, const Call& c) {
                            std::min<size_t>(s.len, kArena - kBufOff), c.szval);
         bool wait = s.flags & VSVA_EMU_DMA_WAIT;
         if (t == 0 && wait) {
-            itimerval it = {{0, 0}, {0, 20000}};
+            itimerval it = {{0, 20000}, {0, 20000}}; // until disarmed
             setitimer(ITIMER_REAL, &it, nullptr);
         }
         rc = call_struct(t, c, fd, VSVA_EMU_DMA, s);

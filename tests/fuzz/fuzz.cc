@@ -12,6 +12,7 @@
 // programs are printed between "@@fuzz-repro-begin" / "@@fuzz-repro-end"
 // lines so the host can save them (scripts/fuzz.sh), and the run stops.
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
@@ -20,11 +21,14 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -63,6 +67,7 @@ struct Options {
     bool seeds = true;
     bool print_corpus = false;
     bool keep_going = false;
+    double hang_seconds = 90;
     bool verbose = false;
     std::string corpus_out = "/tmp/vsva-fuzz-corpus";
 };
@@ -71,7 +76,8 @@ struct Options {
     std::fprintf(stderr,
                  "usage: vsva-fuzz [--seconds N] [--seed S] [--threads 1-4] [--interval S]\n"
                  "                 [--no-seeds] [--print-corpus] [--keep-going] [--verbose]\n"
-                 "                 [--corpus-out DIR] [--replay FILE [--repeat N]]\n");
+                 "                 [--corpus-out DIR] [--hang-seconds S]\n"
+                 "                 [--replay FILE [--repeat N]]\n");
     std::exit(2);
 }
 
@@ -265,6 +271,53 @@ struct Fuzzer {
     int reports = 0;
     double t0 = 0;
     std::string old_panic_on_oops;
+    std::atomic<double> last_done{0};
+    std::mutex out_mu;
+
+    // A program that does not finish (the executor stuck in the kernel, so
+    // that even SIGKILL cannot end it) would hang the run silently: say
+    // where every executor thread is, print the program and stop.
+    void watchdog() {
+        for (;;) {
+            sleep(5);
+            double idle = now() - last_done.load();
+            if (idle < o.hang_seconds)
+                continue;
+            std::lock_guard<std::mutex> g(out_mu);
+            std::printf("fuzz: HANG: no program finished for %.0f s (executor pid %d)\n", idle,
+                        ex.pid);
+            dump_tasks(ex.pid);
+            reports++;
+            print_repro("hang");
+            std::fflush(stdout);
+            _exit(1);
+        }
+    }
+
+    static void dump_tasks(pid_t pid) {
+        if (pid <= 0)
+            return;
+        std::string dir = "/proc/" + std::to_string(pid) + "/task";
+        DIR* d = opendir(dir.c_str());
+        if (!d)
+            return;
+        while (dirent* de = readdir(d)) {
+            if (de->d_name[0] == '.')
+                continue;
+            std::string t = dir + "/" + de->d_name;
+            std::string state, wchan, line;
+            std::ifstream st(t + "/status");
+            while (std::getline(st, line))
+                if (line.rfind("State:", 0) == 0)
+                    state = line;
+            std::ifstream(t + "/wchan") >> wchan;
+            std::printf("fuzz: task %s %s wchan=%s\n", de->d_name, state.c_str(), wchan.c_str());
+            std::ifstream stack(t + "/stack");
+            while (std::getline(stack, line))
+                std::printf("fuzz:   %s\n", line.c_str());
+        }
+        closedir(d);
+    }
 
     void setup_kcov() {
         for (unsigned t = 0; t < kMaxThreads; t++) {
@@ -321,6 +374,8 @@ struct Fuzzer {
             std::printf("fuzz: program %" PRIu64 ":\n%s", execs, to_text(p).c_str());
         int st = 0;
         int r = ex.run(p, &st);
+        last_done = now();
+        std::lock_guard<std::mutex> g(out_mu);
         execs++;
         size_t fresh = 0;
         if (cov.on)
@@ -384,13 +439,15 @@ struct Fuzzer {
         }
         for (unsigned k = 0; k < o.repeat && !stop(); k++)
             run(p);
-        std::printf("fuzz: replayed %s %u times: calls=%" PRIu64 " reports=%d\n",
-                    o.replay.c_str(), o.repeat, ex.shm->calls_done.load(), reports);
+        std::printf("fuzz: replayed %s %u times: calls=%" PRIu64 " reports=%d\n", o.replay.c_str(),
+                    o.repeat, ex.shm->calls_done.load(), reports);
         return reports ? 1 : 0;
     }
 
     int main() {
         t0 = now();
+        last_done = t0;
+        std::thread([this] { watchdog(); }).detach();
         if (!o.replay.empty())
             return replay_file();
         // Seeds from the repository first.
@@ -423,9 +480,10 @@ struct Fuzzer {
             }
             Prog p;
             if (!corpus.empty() && !rng.one_in(cov.on ? 10 : 3)) {
-                Entry& e = corpus[rng.one_in(2) ? corpus.size() - 1 - rng.below(std::min<size_t>(
-                                                                            corpus.size(), 16))
-                                                : rng.below(corpus.size())];
+                Entry& e = corpus[rng.one_in(2)
+                                          ? corpus.size() - 1 -
+                                                    rng.below(std::min<size_t>(corpus.size(), 16))
+                                          : rng.below(corpus.size())];
                 e.picked++;
                 p = e.p;
                 const Prog* other = &corpus[rng.below(corpus.size())].p;
@@ -482,6 +540,8 @@ int main(int argc, char** argv) {
             o.print_corpus = true;
         else if (a == "--keep-going")
             o.keep_going = true;
+        else if (a == "--hang-seconds")
+            o.hang_seconds = std::atof(val().c_str());
         else if (a == "--verbose")
             o.verbose = true;
         else if (a == "--corpus-out")

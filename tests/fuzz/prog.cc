@@ -13,45 +13,66 @@ namespace vfuzz {
 namespace {
 
 const char* const kNames[kNumOps] = {
-        "GET_INFO",        "DOMAIN_ALLOC",     "DOMAIN_DESTROY",   "MAP",
-        "UNMAP",           "DEVICE_ATTACH",    "DEVICE_DETACH",    "PASID_ALLOC",
-        "PASID_FREE",      "BIND_GPASID",      "UNBIND_GPASID",    "CACHE_INVALIDATE",
-        "CACHE_INV_BATCH", "FAULT_ALLOC",      "FAULT_READ",       "FAULT_POLL",
-        "FAULT_CLOSE",     "PAGE_RESPONSE",    "EMU_DMA",          "EMU_PASID_ENTRY",
-        "EMU_COUNTERS",    "PT_WRITE",         "OPEN",             "CLOSE",
-        "FORK",            "EXIT",             "RAW",              "SETUP",
+        "GET_INFO",
+        "DOMAIN_ALLOC",
+        "DOMAIN_DESTROY",
+        "MAP",
+        "UNMAP",
+        "DEVICE_ATTACH",
+        "DEVICE_DETACH",
+        "PASID_ALLOC",
+        "PASID_FREE",
+        "BIND_GPASID",
+        "UNBIND_GPASID",
+        "CACHE_INVALIDATE",
+        "CACHE_INV_BATCH",
+        "FAULT_ALLOC",
+        "FAULT_READ",
+        "FAULT_POLL",
+        "FAULT_CLOSE",
+        "PAGE_RESPONSE",
+        "EMU_DMA",
+        "EMU_PASID_ENTRY",
+        "EMU_COUNTERS",
+        "PT_WRITE",
+        "OPEN",
+        "CLOSE",
+        "FORK",
+        "EXIT",
+        "RAW",
+        "SETUP",
 };
 
 // How often each op is generated (relative).
 const unsigned kWeight[kNumOps] = {
-        1,  // GET_INFO
-        4,  // DOMAIN_ALLOC
-        2,  // DOMAIN_DESTROY
-        4,  // MAP
-        3,  // UNMAP
-        4,  // DEVICE_ATTACH
-        2,  // DEVICE_DETACH
-        4,  // PASID_ALLOC
-        2,  // PASID_FREE
-        6,  // BIND_GPASID
-        3,  // UNBIND_GPASID
-        5,  // CACHE_INVALIDATE
-        4,  // CACHE_INV_BATCH
-        2,  // FAULT_ALLOC
-        3,  // FAULT_READ
-        1,  // FAULT_POLL
-        1,  // FAULT_CLOSE
-        3,  // PAGE_RESPONSE
-        8,  // EMU_DMA
-        2,  // EMU_PASID_ENTRY
-        1,  // EMU_COUNTERS
-        5,  // PT_WRITE
-        1,  // OPEN
-        1,  // CLOSE
-        1,  // FORK
-        1,  // EXIT (rarely kept: see gen_prog)
-        1,  // RAW
-        4,  // SETUP
+        1, // GET_INFO
+        4, // DOMAIN_ALLOC
+        2, // DOMAIN_DESTROY
+        4, // MAP
+        3, // UNMAP
+        4, // DEVICE_ATTACH
+        2, // DEVICE_DETACH
+        4, // PASID_ALLOC
+        2, // PASID_FREE
+        6, // BIND_GPASID
+        3, // UNBIND_GPASID
+        5, // CACHE_INVALIDATE
+        4, // CACHE_INV_BATCH
+        2, // FAULT_ALLOC
+        3, // FAULT_READ
+        1, // FAULT_POLL
+        1, // FAULT_CLOSE
+        3, // PAGE_RESPONSE
+        8, // EMU_DMA
+        2, // EMU_PASID_ENTRY
+        1, // EMU_COUNTERS
+        5, // PT_WRITE
+        1, // OPEN
+        1, // CLOSE
+        1, // FORK
+        1, // EXIT (rarely kept: see gen_prog)
+        1, // RAW
+        4, // SETUP
 };
 
 uint32_t interesting32(Rng& r) {
@@ -118,8 +139,8 @@ uint64_t pmods(Rng& r) {
     if (!r.one_in(4))
         return 0;
     uint64_t m = 0;
-    m |= r.below(6);               // payload argsz mode
-    m |= r.below(6) << 3;          // data_len mode
+    m |= r.below(6);                  // payload argsz mode
+    m |= r.below(6) << 3;             // data_len mode
     m |= uint64_t(r.one_in(4)) << 6;  // bad version
     m |= uint64_t(r.one_in(4)) << 7;  // bad format
     m |= uint64_t(r.one_in(4)) << 8;  // non-zero padding
@@ -239,7 +260,8 @@ Call gen_call(Rng& r, unsigned max_thr) {
         a[3] = cache | (granu << 8) | (aflags << 16) |
                (r.one_in(10) ? (1ull << 24) | (r.next() & 0xff) << 32 : 0);
         a[4] = r.one_in(4) ? interesting64(r) : 0x400000 + r.below(64) * 4096;
-        a[5] = r.below(r.one_in(6) ? 4 : 3) | ((r.one_in(4) ? interesting32(r) : 1 + r.below(64)) << 8);
+        a[5] = r.below(r.one_in(6) ? 4 : 3) |
+               ((r.one_in(4) ? interesting32(r) : 1 + r.below(64)) << 8);
         a[6] = pmods(r);
         a[7] = err_sel(r);
         break;
@@ -430,8 +452,7 @@ void mutate(Rng& r, Prog& p, const Prog* other, unsigned max_thr) {
             if (p.calls.size() < kMaxCalls && max_thr > 1) {
                 Call c = p.calls[r.below(p.calls.size())];
                 c.thr = static_cast<uint8_t>(1 + r.below(max_thr - 1));
-                p.calls.insert(p.calls.begin() + static_cast<long>(r.below(p.calls.size() + 1)),
-                               c);
+                p.calls.insert(p.calls.begin() + static_cast<long>(r.below(p.calls.size() + 1)), c);
             }
             break;
         }

@@ -35,13 +35,13 @@ enum Op : uint8_t {
     kEmuDma,
     kEmuPasidEntry,
     kEmuCounters,
-    kPtWrite,  // write guest page-table entries into guest RAM
-    kOpen,     // open one more /dev/vsva
-    kClose,    // close a /dev/vsva fd mid-sequence
-    kFork,     // fork: the child exits at once or runs the rest
-    kExit,     // the executor exits mid-sequence (threads still in calls)
-    kRaw,      // any command number, random argument bytes
-    kSetup,    // macro: domain, map, attach, PASID, page tables, bind
+    kPtWrite, // write guest page-table entries into guest RAM
+    kOpen,    // open one more /dev/vsva
+    kClose,   // close a /dev/vsva fd mid-sequence
+    kFork,    // fork: the child exits at once or runs the rest
+    kExit,    // the executor exits mid-sequence (threads still in calls)
+    kRaw,     // any command number, random argument bytes
+    kSetup,   // macro: domain, map, attach, PASID, page tables, bind
     kNumOps,
 };
 
@@ -50,22 +50,22 @@ int op_by_name(const std::string& name);
 
 // Size of the ioctl argument (argsz) relative to the struct's size.
 enum SizeMode : uint8_t {
-    kSzExact,     // sizeof(struct)
-    kSzSmall,     // szval % 8: below any minimum
-    kSzOlder,     // between 8 and sizeof (an older user)
-    kSzZeroTail,  // sizeof + a zeroed tail (a newer user)
-    kSzJunkTail,  // sizeof + a tail with one non-zero byte
-    kSzRaw,       // szval as is
+    kSzExact,    // sizeof(struct)
+    kSzSmall,    // szval % 8: below any minimum
+    kSzOlder,    // between 8 and sizeof (an older user)
+    kSzZeroTail, // sizeof + a zeroed tail (a newer user)
+    kSzJunkTail, // sizeof + a tail with one non-zero byte
+    kSzRaw,      // szval as is
     kNumSizeModes,
 };
 
 // Where the argument struct lives.
 enum PtrMode : uint8_t {
-    kPtrNormal,    // writable scratch page
-    kPtrReadOnly,  // a read-only view of the same bytes: copy-out fails
-    kPtrStraddle,  // ends in an unmapped guard page
+    kPtrNormal,   // writable scratch page
+    kPtrReadOnly, // a read-only view of the same bytes: copy-out fails
+    kPtrStraddle, // ends in an unmapped guard page
     kPtrNull,
-    kPtrKernel,  // a kernel address
+    kPtrKernel, // a kernel address
     kNumPtrModes,
 };
 
@@ -76,10 +76,10 @@ constexpr int kArgs = 8;
 // fault fd) are references: see ref().
 struct Call {
     uint8_t op = 0;
-    uint8_t thr = 0;  // 0 = the executor's main thread, 1..3 = workers (async)
-    uint8_t fd = 0;   // which /dev/vsva fd of the program (modulo open ones)
-    uint8_t sz = 0;   // SizeMode
-    uint8_t pm = 0;   // PtrMode of the argument struct
+    uint8_t thr = 0; // 0 = the executor's main thread, 1..3 = workers (async)
+    uint8_t fd = 0;  // which /dev/vsva fd of the program (modulo open ones)
+    uint8_t sz = 0;  // SizeMode
+    uint8_t pm = 0;  // PtrMode of the argument struct
     uint8_t pad[3] = {};
     uint32_t szval = 0;
     uint64_t a[kArgs] = {};

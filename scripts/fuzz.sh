@@ -94,7 +94,7 @@ while kill -0 "$runpid" 2>/dev/null && [[ -z $console ]]; do
 	console=$(sed -n 's/.*(log: \(build\/vm-logs\/[^)]*\)).*/\1/p' "$out/run.txt" | head -n 1)
 done
 if [[ -n $console ]]; then
-	tail -n +1 -F --pid="$runpid" "$VSVA_TOP/$console" 2>/dev/null | sed -u 's/\r$//' |
+	tail -n +1 -f --pid="$runpid" "$VSVA_TOP/$console" 2>/dev/null | sed -u 's/\r$//' |
 		grep --line-buffered -E "$pat" | grep --line-buffered -v '^fuzz: kmsg:'
 fi
 wait "$runpid"
@@ -119,7 +119,7 @@ awk -v dir="$out" '
 ' "$out/fuzz.txt"
 
 echo "== summary"
-grep -E '^fuzz: (t=|done:|replayed)|^coverage' "$out/run.txt" || true
+grep -E '^fuzz: done:' "$out/run.txt" || echo "fuzz: no 'done' line (stopped early?)"
 nrep=0
 if [[ -f $out/console.log ]]; then
 	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG: |kernel BUG at|WARNING: |KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|INFO: |Oops|Kernel panic|general protection fault|rcu.* stall|blocked for more than|soft lockup|kmemleak: [0-9]+ new suspected)' \

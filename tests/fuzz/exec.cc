@@ -482,6 +482,8 @@ struct Exec {
             return filemap ? reinterpret_cast<uint64_t>(filemap) : 0;
         case 6:
             return reinterpret_cast<uint64_t>(ram + 1);
+        case 7: // low and page aligned: vaddr + a huge length stays below TASK_SIZE
+            return (p & 0xffffff) << 12;
         default:
             return reinterpret_cast<uint64_t>(ram + (p % kPages) * 4096);
         }

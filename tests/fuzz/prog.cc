@@ -212,7 +212,7 @@ Call gen_call(Rng& r, unsigned max_thr) {
         a[1] = ref(r);
         a[2] = sel(r, 8);
         a[3] = sel(r, 8);
-        a[4] = sel(r, 7);
+        a[4] = sel(r, 8);
         a[5] = err_sel(r);
         a[6] = reserved(r);
         break;

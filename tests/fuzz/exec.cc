@@ -8,7 +8,9 @@
 //   GET_INFO, EMU_COUNTERS   a0 flags
 //   DOMAIN_ALLOC, FAULT_ALLOC a0 flags, a1 __reserved
 //   DOMAIN_DESTROY, DEVICE_DETACH, PASID_FREE  a0 ref, a1 flags, a2 __reserved
-//   MAP      a0 flags, a1 domain, a2 gpa sel, a3 length sel, a4 vaddr sel,
+//   MAP      a0 flags, a1 domain, a2 gpa sel, a3 length sel, a4 vaddr sel (0 guest
+//            RAM, 1 its read-only view, 2 unmapped, 3 raw, 4 scratch, 5 a file,
+//            6 unaligned, 7 a low address),
 //            a5 err sel, a6 __reserved (low) / __reserved2 (high)
 //   UNMAP    a0 flags, a1 domain, a2 gpa sel, a3 length sel, a4 __reserved
 //   DEVICE_ATTACH  a0 flags, a1 rid sel (< 20: an endpoint of the default

@@ -119,7 +119,7 @@ awk -v dir="$out" '
 ' "$out/fuzz.txt"
 
 echo "== summary"
-grep -E '^fuzz: done:' "$out/run.txt" || echo "fuzz: no 'done' line (stopped early?)"
+grep -E '^fuzz: (done:|replayed /)' "$out/run.txt" || echo "fuzz: no 'done' line (stopped early?)"
 nrep=0
 if [[ -f $out/console.log ]]; then
 	grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG: |kernel BUG at|WARNING: |KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|bad unlock balance|INFO: |Oops|Kernel panic|general protection fault|rcu.* stall|blocked for more than|soft lockup|kmemleak: [0-9]+ new suspected)' \

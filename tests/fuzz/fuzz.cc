@@ -468,6 +468,9 @@ struct Fuzzer {
             std::printf("fuzz: replayed the corpus: %zu programs, calls=%" PRIu64
                         " edges=%zu vsva-edges=%zu\n",
                         n, ex.shm->calls_done.load(), cov.n_all, cov.n_mod);
+            if (cov.on && cov.mod_hi && !cov.n_mod)
+                std::printf("fuzz: no edge inside vsva.ko: is the module built without "
+                            "KCOV instrumentation?\n");
         }
         double next = t0 + o.interval;
         while (!stop()) {

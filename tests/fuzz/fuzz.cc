@@ -379,8 +379,11 @@ struct Fuzzer {
         execs++;
         size_t fresh = 0;
         if (cov.on)
-            for (unsigned t = 0; t < kMaxThreads; t++)
+            for (unsigned t = 0; t < kMaxThreads; t++) {
                 fresh += cov.add(ex.cfg.kcov_area[t]);
+                // A thread the next program does not start leaves it empty.
+                __atomic_store_n(&ex.cfg.kcov_area[t][0], 0, __ATOMIC_RELAXED);
+            }
         bool hit = false;
         auto lines = kmsg.poll(&hit);
         if (r == 1 && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {

@@ -191,7 +191,7 @@ stage "fuzz smoke on the debug kernel"
 fuzz_p=$P fuzz_f=$F
 fuzz_args=(--seconds "${VSVA_FUZZ_SECONDS:-120}" --interval 30)
 [[ -n ${VSVA_FUZZ_SEED:-} ]] && fuzz_args+=(--seed "$VSVA_FUZZ_SEED")
-vm_run "fuzz smoke on debug" --kernel debug --timeout 900 -- vsva-fuzz "${fuzz_args[@]}"
+vm_run "fuzz smoke on debug" --kernel debug --timeout 1200 -- vsva-fuzz "${fuzz_args[@]}"
 echo "fuzz smoke: $((P - fuzz_p)) passed, $((F - fuzz_f)) failed"
 took "fuzz smoke"
 # --- end of the fuzz smoke -------------------------------------------------

@@ -357,8 +357,7 @@ TEST_F(Race, ReleaseWithMixedObjects) {
         GuestRam ram(64 << 10);
         ASSERT_EQ(map(vm.fd.get(), d2, 0, ram.size(), ram.ptr()), 0);
         ASSERT_EQ(vm.alloc_pasid(&p), 0);
-        ASSERT_EQ(bind(vm.fd.get(), vm.dom, bind_data(p, vm.gpgd), nullptr, VSVA_TARGET_DOMAIN),
-                  0);
+        ASSERT_EQ(bind(vm.fd.get(), vm.dom, bind_data(p, vm.gpgd), nullptr, VSVA_TARGET_DOMAIN), 0);
         EXPECT_EQ(vsva_summary()["contexts"], base["contexts"] + 1);
     }
     EXPECT_EQ(vsva_summary(), base);

@@ -166,6 +166,7 @@ TEST_F(Nesting, BindPayloadFields) {
              },
              -EINVAL, "bind: gpasid 1048576 exceeds the 20-bit PASID space"},
     };
+    uint64_t good_binds = 0;
     for (const auto& c : cases) {
         std::string msg;
         auto d = bind_data(pasid, vm.gpgd);
@@ -182,8 +183,9 @@ TEST_F(Nesting, BindPayloadFields) {
         ASSERT_EQ(bind(fd(), dev, good, &msg), 0) << c.name << ": " << msg;
         EXPECT_EQ(unbind(fd(), dev, d, &msg), 0) << c.name << ": " << msg;
         EXPECT_EQ(entry(dev, pasid).out_present, 0u) << c.name;
+        good_binds++;
     }
-    EXPECT_EQ(ctrs().out_binds, 0u);
+    EXPECT_EQ(ctrs().out_binds, good_binds) << "only the good payloads bound";
     EXPECT_EQ(entry(dev, pasid).out_present, 0u);
 }
 
@@ -408,7 +410,9 @@ TEST_F(Nesting, InvalidateFields) {
     EXPECT_EQ(invalidate(fd(), 999, i, &msg), -ENOENT);
     EXPECT_EQ(msg, "invalidate: no device 999 in this context");
     EXPECT_EQ(invalidate(fd(), vm.dom, i, &msg, VSVA_TARGET_DOMAIN), 0) << msg;
-    EXPECT_EQ(ctrs().out_invalidations, 2u);
+    // 19 granules (am 0..18), 3 masked / multi-granule / 2^63 ranges, one
+    // older DOMAIN entry, and the two above: nothing refused was counted.
+    EXPECT_EQ(ctrs().out_invalidations, 25u);
 }
 
 TEST_F(Nesting, BatchStopsAtBadEntry) {

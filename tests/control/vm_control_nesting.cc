@@ -388,11 +388,13 @@ TEST_F(Nesting, InvalidateFields) {
     i = inv_pasid(pasid);
     i.granu.addr_info.addr = 0x1000;
     EXPECT_EQ(invalidate(fd(), dev, i, &msg), -EINVAL);
-    EXPECT_EQ(msg, "invalidate: granu bytes 32..55 are not used by granularity PASID and must be zero");
+    EXPECT_EQ(msg,
+              "invalidate: granu bytes 32..55 are not used by granularity PASID and must be zero");
     i = inv_domain(VSVA_CACHE_INV_TYPE_IOTLB);
     i.granu.addr_info.nb_granules = 1;
     EXPECT_EQ(invalidate(fd(), dev, i, &msg), -EINVAL);
-    EXPECT_EQ(msg, "invalidate: granu bytes 16..55 are not used by granularity DOMAIN and must be zero");
+    EXPECT_EQ(msg,
+              "invalidate: granu bytes 16..55 are not used by granularity DOMAIN and must be zero");
     i = inv_domain(VSVA_CACHE_INV_TYPE_IOTLB);
     i.argsz = 16; // an older entry: the rest is not even read
     i.granu.addr_info.nb_granules = 1;

@@ -56,7 +56,8 @@ constexpr uint64_t kTbl = 0x27;     // P RW US A
 constexpr uint64_t kLeaf = 0x67;    // P RW US A D
 constexpr uint64_t kPS = 1ull << 7;
 
-template <typename T> T zeroed() {
+template <typename T>
+T zeroed() {
     T t;
     memset(&t, 0, sizeof(t));
     t.argsz = sizeof(t);
@@ -105,8 +106,8 @@ struct Guest {
     };
     PasidEntry pasid_entry(uint16_t did, uint64_t extra1 = 0, uint64_t extra2 = 0) const {
         PasidEntry pe;
-        pe.val[0] = 1 | (1ull << 6);   // P, PGTT = first-level
-        pe.val[1] = did | extra1;      // DID, memory-type bits, PAT
+        pe.val[0] = 1 | (1ull << 6);                               // P, PGTT = first-level
+        pe.val[1] = did | extra1;                                  // DID, memory-type bits, PAT
         pe.val[2] = root | (levels == 5 ? 1ull << 2 : 0) | extra2; // FLPTR, FLPM
         return pe;
     }

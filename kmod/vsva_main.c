@@ -165,7 +165,8 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_module_version = VSVA_MODULE_VERSION;
 	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
-			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID;
+			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
+			     VSVA_FEAT_INV_SEPARATE_DEVTLB;
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
 				capable(CAP_IPC_LOCK)) ? ~0ULL : lim;
 	return 0;
@@ -370,13 +371,14 @@ static int vsva_pasid_free_ioctl(struct vsva_ucmd *ucmd)
 	return rc;
 }
 
-static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
+static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what,
+			      u32 known)
 {
 	struct vsva_nesting_op *op = ucmd->cmd;
 
-	if (op->flags & ~VSVA_TARGET_DOMAIN) {
+	if (op->flags & ~known) {
 		vsva_err(ucmd->err, "%s: unknown flags 0x%x", what,
-			 op->flags & ~VSVA_TARGET_DOMAIN);
+			 op->flags & ~known);
 		return -EOPNOTSUPP;
 	}
 	if (op->__reserved) {
@@ -388,25 +390,26 @@ static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
 
 static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "bind") ?:
+	return vsva_nesting_check(ucmd, "bind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_unbind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "unbind") ?:
+	return vsva_nesting_check(ucmd, "unbind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_unbind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_invalidate_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "invalidate") ?:
+	return vsva_nesting_check(ucmd, "invalidate",
+				  VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB) ?:
 	       vsva_uapi_invalidate(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_page_response_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "page_response") ?:
+	return vsva_nesting_check(ucmd, "page_response", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_page_response(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
@@ -417,9 +420,10 @@ static int vsva_batch_ioctl(struct vsva_ucmd *ucmd)
 	u32 handled = 0;
 	int rc;
 
-	if (b->flags & ~VSVA_TARGET_DOMAIN) {
+	if (b->flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB)) {
 		vsva_err(ucmd->err, "batch: unknown flags 0x%x",
-			 b->flags & ~VSVA_TARGET_DOMAIN);
+			 b->flags & ~(VSVA_TARGET_DOMAIN |
+				      VSVA_INV_SEPARATE_DEVTLB));
 		rc = -EOPNOTSUPP;
 	} else if (b->__reserved || b->__reserved2) {
 		vsva_err(ucmd->err, "batch: reserved fields must be 0");

@@ -208,8 +208,13 @@ extern atomic_t vsva_nr_contexts;
 int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err);
+/*
+ * @strict: an allocated PASID not bound on a target fails with -ENOENT
+ * (kernel callers); else it is skipped and the call succeeds (the v1
+ * UAPI, as Linux 5.11).
+ */
 int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
-			 u32 hpasid, struct vsva_errmsg *err);
+			 u32 hpasid, bool strict, struct vsva_errmsg *err);
 int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			    const struct vsva_cache_invalidate_info *inv,
 			    struct vsva_errmsg *err);

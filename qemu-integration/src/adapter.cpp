@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <set>
 
+#include <linux/vsva.h>
+
 #include <fmt/format.h>
 
 namespace vsva::qemu {
@@ -38,8 +40,150 @@ Status VtdAdapter::remove_device(uint16_t sid) {
     while (!d->bound.empty())
         if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc)
             rc = s;
+    std::erase_if(pending_, [&](const auto& kv) { return kv.first.sid == sid; });
     devs_.erase(sid);
     return rc;
+}
+
+VtdAdapter::Device* VtdAdapter::find_host(uint32_t host_dev) {
+    for (auto& [sid, d] : devs_)
+        if (d.host_dev == host_dev)
+            return &d;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Page requests, page responses, faults
+// ---------------------------------------------------------------------------
+
+void VtdAdapter::auto_respond(const HostPageRequest& r) {
+    // VT-d §7.7: a response is due for the last request of a group and for
+    // any request with private data; the others are simply dropped.
+    if (!r.last && !r.priv_valid)
+        return;
+    HostPageResponse resp;
+    resp.dev = r.dev;
+    resp.pasid_valid = r.pasid_valid;
+    resp.hpasid = r.hpasid;
+    resp.grpid = r.grpid;
+    resp.code = VSVA_PAGE_RESP_INVALID;
+    resp.priv_valid = r.priv_valid;
+    resp.priv[0] = r.priv[0];
+    resp.priv[1] = r.priv[1];
+    if (auto s = host_.page_response(resp); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("auto-response to group {} of host device {}: {}", r.grpid, r.dev,
+                        s.error().msg));
+        return;
+    }
+    ++stats_.auto_responses;
+}
+
+std::optional<GuestPageRequest> VtdAdapter::page_request(const HostPageRequest& r) {
+    Device* d = find_host(r.dev);
+    std::optional<uint32_t> gpasid;
+    if (d && r.pasid_valid)
+        for (const auto& [g, b] : d->bound)
+            if (b.hpasid == r.hpasid)
+                gpasid = g;
+    if (!d || (r.pasid_valid && !gpasid) || r.grpid > 0x1ff) {
+        ++stats_.page_requests_unmapped;
+        log(fmt::format("page request of host device {} PASID {} group {}: no guest mapping, "
+                        "not injected",
+                        r.dev, r.pasid_valid ? fmt::format("{}", r.hpasid) : "none", r.grpid));
+        auto_respond(r);
+        return std::nullopt;
+    }
+    GuestPageRequest g;
+    g.req.pv = r.pasid_valid;
+    g.req.pasid = gpasid.value_or(0);
+    g.req.rid = d->sid;
+    g.req.pdp = r.priv_valid;
+    g.req.priv[0] = r.priv_valid ? r.priv[0] : 0;
+    g.req.priv[1] = r.priv_valid ? r.priv[1] : 0;
+    g.req.rd = r.perm & VSVA_FAULT_PERM_READ;
+    g.req.wr = r.perm & VSVA_FAULT_PERM_WRITE;
+    g.req.exe = r.perm & VSVA_FAULT_PERM_EXEC;
+    g.req.pm = r.perm & VSVA_FAULT_PERM_PRIV;
+    g.req.lpig = r.last;
+    g.req.prgi = static_cast<uint16_t>(r.grpid);
+    g.req.addr = r.addr & ~0xfffull;
+    g.desc = encode_page_request(g.req);
+    if (r.last || r.priv_valid) {
+        PendingGroup p;
+        p.dev = r.dev;
+        p.pasid_valid = r.pasid_valid;
+        p.hpasid = r.hpasid;
+        p.grpid = r.grpid;
+        p.priv_valid = r.priv_valid;
+        p.priv[0] = g.req.priv[0];
+        p.priv[1] = g.req.priv[1];
+        pending_[PendingKey{d->sid, g.req.pv, g.req.pasid, g.req.prgi}] = p;
+    }
+    ++stats_.page_requests;
+    return g;
+}
+
+Status VtdAdapter::page_response(const PgrpRespDesc& r) {
+    auto code = v1_page_response_code(r.code);
+    if (!code)
+        return code.error();
+    auto it = pending_.find(PendingKey{r.rid, r.pv, r.pv ? r.pasid : 0, r.prgi});
+    if (it == pending_.end()) {
+        ++stats_.stray_responses;
+        log(fmt::format("page response {:04x} PASID {} group {}: no pending request, dropped",
+                        r.rid, r.pv ? fmt::format("{}", r.pasid) : "none", r.prgi));
+        return {};
+    }
+    const PendingGroup p = it->second;
+    pending_.erase(it);
+    if (p.priv_valid != r.pdp || (r.pdp && (p.priv[0] != r.priv[0] || p.priv[1] != r.priv[1]))) {
+        ++stats_.private_data_mismatches;
+        log(fmt::format("page response {:04x} group {}: private data differs from the request's",
+                        r.rid, r.prgi));
+    }
+    HostPageResponse resp;
+    resp.dev = p.dev;
+    resp.pasid_valid = p.pasid_valid;
+    resp.hpasid = p.hpasid;
+    resp.grpid = p.grpid;
+    resp.code = *code;
+    resp.priv_valid = r.pdp;
+    resp.priv[0] = r.pdp ? r.priv[0] : 0;
+    resp.priv[1] = r.pdp ? r.priv[1] : 0;
+    if (auto s = host_.page_response(resp); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("page response {:04x} group {}: {}", r.rid, r.prgi, s.error().msg));
+        return s;
+    }
+    ++stats_.page_responses;
+    return {};
+}
+
+std::optional<GuestFault> VtdAdapter::fault(const HostFault& f) {
+    Device* d = find_host(f.dev);
+    std::optional<uint32_t> gpasid;
+    if (d && f.pasid_valid)
+        for (const auto& [g, b] : d->bound)
+            if (b.hpasid == f.hpasid)
+                gpasid = g;
+    if (!d || (f.pasid_valid && !gpasid)) {
+        ++stats_.faults_unmapped;
+        log(fmt::format("fault of host device {} PASID {}: no guest mapping", f.dev, f.hpasid));
+        return std::nullopt;
+    }
+    GuestFault g;
+    g.sid = d->sid;
+    g.pasid_valid = f.pasid_valid;
+    g.gpasid = gpasid.value_or(0);
+    g.host_reason = f.reason;
+    g.reason = vtd_fault_reason(f.reason, f.perm);
+    g.write = f.perm & VSVA_FAULT_PERM_WRITE;
+    g.exec = f.perm & VSVA_FAULT_PERM_EXEC;
+    g.priv = f.perm & VSVA_FAULT_PERM_PRIV;
+    g.addr = f.addr_valid ? (f.addr & ~0xfffull) : 0;
+    ++stats_.faults;
+    return g;
 }
 
 Status VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts) {
@@ -174,6 +318,11 @@ Status VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
     BindRequest req{d.host_dev,          b.hpasid,          gpasid, b.intent.gpgd,
                     b.intent.addr_width, b.intent.vtd_flags};
     d.bound.erase(it);
+    // Unbinding answers the PASID's pending page requests on the host
+    // (INVALID): forget them so a late guest response is not forwarded.
+    std::erase_if(pending_, [&](const auto& kv) {
+        return kv.first.sid == d.sid && kv.first.pv && kv.first.pasid == gpasid;
+    });
     Status rc = host_.unbind(req);
     if (!rc) {
         ++stats_.host_errors;
@@ -315,14 +464,14 @@ Status VtdAdapter::pasid_cache_inv(const PcDesc& pc) {
 // ---------------------------------------------------------------------------
 
 void VtdAdapter::queue(Invalidation inv) {
-    pending_.push_back(inv);
+    pending_inv_.push_back(inv);
 }
 
 Status VtdAdapter::flush() {
-    if (pending_.empty())
+    if (pending_inv_.empty())
         return {};
     std::vector<Invalidation> batch;
-    batch.swap(pending_);
+    batch.swap(pending_inv_);
     ++stats_.submissions;
     stats_.batch_sizes.push_back(batch.size());
     auto r = host_.invalidate(batch);
@@ -345,7 +494,7 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
     DescOutcome out;
     out.type = desc_type(raw[0]);
     ++stats_.descriptors[out.type];
-    const size_t before = pending_.size();
+    const size_t before = pending_inv_.size();
 
     auto each_bound = [&](auto&& fn) {
         for (auto& [sid, d] : devs_)
@@ -420,6 +569,9 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
             log(fmt::format("PC: {}", s.error().msg));
         if (auto s = pasid_cache_inv(*pc); !s)
             log(fmt::format("PC: {}", s.error().msg));
+    } else if (auto* pr = std::get_if<PgrpRespDesc>(&*dec)) {
+        if (auto s = page_response(*pr); !s)
+            log(fmt::format("PGRP_RESP: {}", s.error().msg));
     } else if (auto* w = std::get_if<WaitDesc>(&*dec)) {
         out.wait = true;
         ++stats_.waits;
@@ -440,7 +592,7 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
     }
     // CC, IEC and DEVTLB (no PASID) touch state the VMM's own vIOMMU owns
     // (context cache, interrupt remapping, RID_PASID): nothing to forward.
-    out.forwarded = pending_.size() - std::min(before, pending_.size());
+    out.forwarded = pending_inv_.size() - std::min(before, pending_inv_.size());
     return out;
 }
 

@@ -127,4 +127,16 @@ Expected<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batc
     return res;
 }
 
+Status LibvsvaHost::page_response(const HostPageResponse& r) {
+    vsva::PageRequest pr;
+    pr.dev_id = r.dev;
+    pr.flags = r.pasid_valid ? VSVA_FAULT_PAGE_REQUEST_PASID_VALID : 0;
+    pr.pasid = r.hpasid;
+    pr.grpid = r.grpid;
+    auto res = ctx_.respond(pr, static_cast<vsva::PageResponseCode>(r.code));
+    if (!res)
+        return from_libvsva(res.error());
+    return {};
+}
+
 } // namespace vsva::qemu

@@ -205,6 +205,106 @@ Range ats_range(uint64_t addr, bool s) {
     return Range{0, 0, true};
 }
 
+namespace {
+
+// Type 9.  Reserved: qw0 8:6, 11:9 (type high bits, zero for 9), 63:52;
+// qw1 1:0 and 63:12; qw2..3 unless PDP.  A reserved response code
+// (0x2..0xE) is an invalid descriptor too: it has no meaning to forward.
+Expected<Descriptor> decode_pgrp_resp(std::span<const uint64_t> d) {
+    const uint64_t lo = d[0], hi = d[1];
+    if (uint64_t r = lo & (bits(11, 6) | bits(63, 52)))
+        return bad("PGRP_RESP: reserved bits {:#x} set in qword 0", r);
+    if (uint64_t r = hi & (bits(1, 0) | bits(63, 12)))
+        return bad("PGRP_RESP: reserved bits {:#x} set in qword 1", r);
+    PgrpRespDesc p;
+    p.pv = (lo >> 4) & 1;
+    p.pdp = (lo >> 5) & 1;
+    p.code = static_cast<uint8_t>(field(lo, 12, 4));
+    p.rid = static_cast<uint16_t>(field(lo, 16, 16));
+    p.pasid = static_cast<uint32_t>(field(lo, 32, 20));
+    p.lpig = (hi >> 2) & 1;
+    p.prgi = static_cast<uint16_t>(field(hi, 3, 9));
+    if (p.pdp) {
+        p.priv[0] = d[2];
+        p.priv[1] = d[3];
+    } else if (d[2] | d[3]) {
+        return bad("PGRP_RESP: private data {:#x}, {:#x} without PDP", d[2], d[3]);
+    }
+    if (!v1_page_response_code(p.code))
+        return bad("PGRP_RESP: response code {:#x} is reserved (0 success, 1 invalid, 0xf "
+                   "failure)",
+                   p.code);
+    return Descriptor{p};
+}
+
+} // namespace
+
+Expected<uint32_t> v1_page_response_code(unsigned prg_code) {
+    switch (prg_code) {
+    case kPrgSuccess:
+        return uint32_t{VSVA_PAGE_RESP_SUCCESS};
+    case kPrgInvalidRequest:
+        return uint32_t{VSVA_PAGE_RESP_INVALID};
+    case kPrgResponseFailure:
+        return uint32_t{VSVA_PAGE_RESP_FAILURE};
+    default:
+        return bad("page response code {:#x} is reserved in PCIe (0 success, 1 invalid "
+                   "request, 0xf response failure)",
+                   prg_code);
+    }
+}
+
+uint8_t prg_code_of_v1(uint32_t v1_code) {
+    switch (v1_code) {
+    case VSVA_PAGE_RESP_SUCCESS:
+        return kPrgSuccess;
+    case VSVA_PAGE_RESP_INVALID:
+        return kPrgInvalidRequest;
+    default:
+        return kPrgResponseFailure;
+    }
+}
+
+std::array<uint64_t, 4> encode_page_request(const PageReqDesc& d) {
+    std::array<uint64_t, 4> q{};
+    q[0] = 1 | (uint64_t{d.pv} << 8) | (uint64_t{d.pdp} << 9) | (uint64_t{d.rid} << 16) |
+           (uint64_t{d.pasid & kPasidMax} << 32) | (uint64_t{d.exe} << 52) |
+           (uint64_t{d.pm} << 53);
+    q[1] = uint64_t{d.rd} | (uint64_t{d.wr} << 1) | (uint64_t{d.lpig} << 2) |
+           (uint64_t{d.prgi & 0x1ffu} << 3) | (d.addr & bits(63, 12));
+    if (d.pdp) {
+        q[2] = d.priv[0];
+        q[3] = d.priv[1];
+    }
+    return q;
+}
+
+uint8_t vtd_fault_reason(uint32_t host_reason, uint32_t perm) {
+    namespace fr = fault_reason;
+    switch (host_reason) {
+    case VSVA_FAULT_REASON_PASID_FETCH:
+        return fr::kPasidEntryFetch;
+    case VSVA_FAULT_REASON_BAD_PASID_ENTRY:
+        return fr::kPasidEntryReserved;
+    case VSVA_FAULT_REASON_PASID_INVALID:
+        return fr::kPasidEntryNotPresent;
+    case VSVA_FAULT_REASON_PTE_FETCH:
+        return fr::kFsEntryNotPresent;
+    case VSVA_FAULT_REASON_PERMISSION:
+        if (perm & VSVA_FAULT_PERM_WRITE)
+            return fr::kNoWrite;
+        if (perm & VSVA_FAULT_PERM_EXEC)
+            return fr::kNoExecute;
+        return fr::kNoRead;
+    case VSVA_FAULT_REASON_OOR_ADDRESS:
+        return fr::kNotCanonical;
+    case VSVA_FAULT_REASON_WALK_EABT:
+    case VSVA_FAULT_REASON_ACCESS:
+    default:
+        return fr::kFsEntryFetch;
+    }
+}
+
 Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
                                        const VtdCaps& caps) {
     const size_t want = mode.dw256 ? 4 : 2;
@@ -221,8 +321,12 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
         return bad("{}: 128-bit descriptors are invalid in scalable mode (IQA.DW=0)", name);
     if (type >= 6 && !mode.dw256)
         return bad("{} is a 256-bit descriptor, IQA.DW=0", name);
-    if (type == 9 || type == 10)
-        return bad("{} (type {}) is not supported by this vIOMMU (ECAP.PRS/HPTS=0)", name, type);
+    if (type == 10)
+        return bad("{} (type {}) is not supported by this vIOMMU (ECAP.HPTS=0)", name, type);
+    if (type == 9 && !caps.prs)
+        return bad("{} (type 9) is invalid: this vIOMMU does not advertise ECAP.PRS", name);
+    if (type == 9)
+        return decode_pgrp_resp(d);
     if (mode.dw256 && (d[2] | d[3]))
         return bad("{}: bits 255:128 must be zero ({:#x}, {:#x})", name, d[2], d[3]);
 

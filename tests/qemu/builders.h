@@ -165,6 +165,7 @@ struct FakeHost final : vsva::qemu::HostIommu {
     std::vector<uint32_t> freed;
     std::vector<vsva::qemu::BindRequest> binds, unbinds;
     std::vector<std::vector<vsva::qemu::Invalidation>> batches;
+    std::vector<vsva::qemu::HostPageResponse> responses;
     int fail_bind = 0, fail_invalidate = 0;
 
     vsva::qemu::Expected<uint32_t> alloc_pasid(uint32_t gpasid) override {
@@ -191,6 +192,10 @@ struct FakeHost final : vsva::qemu::HostIommu {
         if (fail_invalidate)
             return vsva::qemu::Error{fail_invalidate, "injected"};
         return vsva::qemu::BatchResult{batch.size(), batch.size()};
+    }
+    vsva::qemu::Status page_response(const vsva::qemu::HostPageResponse& r) override {
+        responses.push_back(r);
+        return {};
     }
 };
 

@@ -51,6 +51,8 @@ int main(void)
 	uint32_t status = 0;
 	int rc;
 
+	memset(&res, 0, sizeof(res));
+	res.size = sizeof(res);
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
 	CHECK(vsva_qemu_open(&args, &ctx) == -EINVAL); /* no dma_rw */
@@ -104,8 +106,19 @@ int main(void)
 	/* 128-bit descriptor in scalable mode: invalid. */
 	CHECK(vsva_qemu_process_desc(ctx, d, 2, 1, &res) == -EINVAL);
 
-	CHECK(vsva_qemu_page_response(dev, 5, 1, VSVA_QEMU_RESP_SUCCESS) == 0);
-	CHECK(vsva_qemu_page_response(dev, 9, 1, VSVA_QEMU_RESP_SUCCESS) == -ENOENT);
+	{
+		struct vsva_qemu_page_resp pr;
+
+		memset(&pr, 0, sizeof(pr));
+		pr.size = sizeof(pr);
+		pr.flags = VSVA_QEMU_PR_PASID_VALID | VSVA_QEMU_PR_LAST;
+		pr.gpasid = 5;
+		pr.grpid = 1;
+		pr.code = VSVA_QEMU_RESP_FAILURE; /* 0xf: PCIe Response Failure */
+		CHECK(vsva_qemu_page_response(dev, &pr) == 0); /* no such group: dropped */
+		pr.code = 2;                                   /* reserved in PCIe */
+		CHECK(vsva_qemu_page_response(dev, &pr) == -EINVAL);
+	}
 	CHECK(vsva_qemu_fault_fd(ctx) == -EOPNOTSUPP);
 	{
 		char b[8];
@@ -116,14 +129,17 @@ int main(void)
 		CHECK(vsva_qemu_emu_dma(dev, 9, 0x1000, b, sizeof(b), 0, &done) == -ENOENT);
 	}
 
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
 	CHECK(vsva_qemu_get_stats(ctx, &st) == 0);
+	CHECK(st.stray_responses == 1);
 	CHECK(st.binds == 1 && st.submissions == 1 && st.invalidations == 1);
 	CHECK(st.waits == 1 && st.invalid_descriptors == 2 && st.bad_entries == 1);
 
 	CHECK(vsva_qemu_unbind(dev, 5) == 0);
 	CHECK(vsva_qemu_unbind(dev, 5) == -ENOENT);
 	CHECK(vsva_qemu_detach_device(dev) == 0);
-	vsva_qemu_close(ctx);
+	CHECK(vsva_qemu_close(ctx) == 0);
 
 	if (failures)
 		fprintf(stderr, "c_abi_test: %d failure(s)\n", failures);

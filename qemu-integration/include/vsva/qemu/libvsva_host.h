@@ -33,6 +33,8 @@ public:
     /// One VSVA_CACHE_INVALIDATE_BATCH per run of entries for the same
     /// device (the kernel's batch targets one device).
     Expected<BatchResult> invalidate(std::span<const Invalidation> batch) override;
+    /// VSVA_PAGE_RESPONSE (v1: no private data; the kernel keeps its own).
+    Status page_response(const HostPageResponse& r) override;
 
     /// The host PASID object for @hpasid (for emulated DMA in the VMM).
     const vsva::Pasid* pasid(uint32_t hpasid) const;

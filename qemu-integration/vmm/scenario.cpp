@@ -306,7 +306,7 @@ Report run(const Options& o) {
                             pr->grpid));
             pt.map(kVaC, kPage4); // the guest's fault handler
             auto resp = ctx->respond(*pr, vsva::PageResponseCode::Success);
-            check("page response SUCCESS accepted", resp.ok(),
+            check("page response SUCCESS accepted", resp.has_value(),
                   resp ? "" : resp.error().to_string());
             auto d5 = dma(kVaC, msg4, true);
             r.fault_served = resp && d5 && !d5->faulted &&

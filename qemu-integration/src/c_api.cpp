@@ -22,6 +22,7 @@
 #endif
 
 using namespace vsva::qemu;
+using vsva::Result;
 
 namespace {
 
@@ -43,14 +44,14 @@ private:
 // No kernel: every host call succeeds (bring-up, and the C ABI test).
 class DryRunHost final : public HostIommu {
 public:
-    Expected<uint32_t> alloc_pasid(uint32_t) override { return next_++; }
-    Status free_pasid(uint32_t) override { return {}; }
-    Status bind(const BindRequest&) override { return {}; }
-    Status unbind(const BindRequest&) override { return {}; }
-    Expected<BatchResult> invalidate(std::span<const Invalidation> b) override {
+    Result<uint32_t> alloc_pasid(uint32_t) override { return next_++; }
+    Result<void> free_pasid(uint32_t) override { return {}; }
+    Result<void> bind(const BindRequest&) override { return {}; }
+    Result<void> unbind(const BindRequest&) override { return {}; }
+    Result<BatchResult> invalidate(std::span<const Invalidation> b) override {
         return BatchResult{b.size(), b.size()};
     }
-    Status page_response(const HostPageResponse&) override { return {}; }
+    Result<void> page_response(const HostPageResponse&) override { return {}; }
 
 private:
     uint32_t next_ = 1;
@@ -110,14 +111,16 @@ struct vsva_qemu_ctx {
         this->err = std::move(msg);
         return -err;
     }
-    int fail(const Error& e) {
-        return fail(e.err ? e.err : EIO, e.msg);
+    int fail(const vsva::Error& e) {
+        // The adapter's own sentences stand alone; libvsva's say which call.
+        return fail(e.code() ? e.code() : EIO,
+                    e.op() == "vtd" && !e.message().empty() ? e.message() : e.to_string());
     }
     int ok() {
         err.clear();
         return 0;
     }
-    int status(const Status& s) {
+    int status(const Result<void>& s) {
         return s ? ok() : fail(s.error());
     }
 };
@@ -253,7 +256,7 @@ int vsva_qemu_map_ram(vsva_qemu_ctx* ctx, uint64_t gpa, uint64_t size, void* hva
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         auto m = ctx->dom->map(gpa, hva, size);
         if (!m)
-            return ctx->fail(from_libvsva(m.error()));
+            return ctx->fail(m.error());
         ctx->maps.insert_or_assign(gpa, std::move(*m));
         return ctx->ok();
 #else
@@ -273,7 +276,7 @@ int vsva_qemu_unmap_ram(vsva_qemu_ctx* ctx, uint64_t gpa) {
         auto r = it->second.unmap();
         ctx->maps.erase(it);
         if (!r)
-            return ctx->fail(from_libvsva(r.error()));
+            return ctx->fail(r.error());
         return ctx->ok();
 #else
     (void)gpa;
@@ -303,7 +306,7 @@ int vsva_qemu_attach_device(vsva_qemu_ctx* ctx, uint16_t sid, uint16_t host_rid,
             o.enable_pri = flags & VSVA_QEMU_ATTACH_PRI;
             auto d = ctx->dom->attach(host_rid, o);
             if (!d)
-                return ctx->fail(from_libvsva(d.error()));
+                return ctx->fail(d.error());
             dev->vdev.emplace(std::move(*d));
             dev->host_id = dev->vdev->id();
             ctx->lhost->add_device(*dev->vdev);
@@ -325,7 +328,7 @@ int vsva_qemu_detach_device(vsva_qemu_dev* dev) {
         return -EINVAL;
     vsva_qemu_ctx* ctx = dev->ctx;
     return guarded(ctx, [&] {
-        Status s = ctx->ad->remove_device(dev->sid);
+        Result<void> s = ctx->ad->remove_device(dev->sid);
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         if (ctx->lhost)
             ctx->lhost->remove_device(dev->host_id);
@@ -409,9 +412,9 @@ int vsva_qemu_fault_fd(vsva_qemu_ctx* ctx) {
         if (!ctx->faults) {
             auto q = ctx->vctx->fault_queue();
             if (!q)
-                return ctx->fail(from_libvsva(q.error()));
+                return ctx->fail(q.error());
             if (auto r = q->set_nonblocking(true); !r)
-                return ctx->fail(from_libvsva(r.error()));
+                return ctx->fail(r.error());
             ctx->faults.emplace(std::move(*q));
         }
         ctx->ok();
@@ -444,7 +447,7 @@ int vsva_qemu_read_events(vsva_qemu_ctx* ctx, void* out, uint32_t event_size, ui
             vsva::FaultRecord rec;
             auto r = ctx->faults->read(std::span<vsva::FaultRecord>(&rec, 1));
             if (!r)
-                return ctx->fail(from_libvsva(r.error()));
+                return ctx->fail(r.error());
             if (*r == 0)
                 break;
             lost += rec.lost;
@@ -585,7 +588,7 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
         auto r = vsva::emu::dma(*dev->vdev, *hp, iova,
                                 std::span<std::byte>(static_cast<std::byte*>(buf), len), f);
         if (!r)
-            return ctx->fail(from_libvsva(r.error()));
+            return ctx->fail(r.error());
         if (out_done)
             *out_done = static_cast<uint32_t>(r->done);
         if (r->faulted)

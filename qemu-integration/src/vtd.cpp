@@ -25,12 +25,12 @@ constexpr uint64_t above_haw(unsigned haw) {
     return haw >= 64 ? 0 : bits(63, haw);
 }
 
-Error invalid(std::string msg) {
-    return Error{EINVAL, std::move(msg)};
+vsva::Unexpected invalid(std::string msg) {
+    return vtd_error(EINVAL, std::move(msg));
 }
 
 template <class... A>
-Error bad(fmt::format_string<A...> f, A&&... a) {
+vsva::Unexpected bad(fmt::format_string<A...> f, A&&... a) {
     return invalid(fmt::format(f, std::forward<A>(a)...));
 }
 
@@ -50,7 +50,7 @@ const char* pgtt_name(Pgtt p) {
     return "reserved";
 }
 
-Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) {
+Result<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) {
     PasidDirEntry d;
     d.present = v & 1;
     if (!d.present)
@@ -65,7 +65,7 @@ Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) 
     return d;
 }
 
-Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps) {
+Result<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps) {
     PasidEntry pe;
     pe.present = e[0] & 1;
     if (!pe.present)
@@ -138,15 +138,15 @@ Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& c
     return pe;
 }
 
-Expected<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid) {
+Result<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid) {
     if (!pe.present)
-        return Error{ENOENT, fmt::format("PASID {}: entry not present", gpasid)};
+        return vtd_error(ENOENT, fmt::format("PASID {}: entry not present", gpasid));
     if (pe.pgtt != Pgtt::kFirstStage)
-        return Error{
+        return vtd_error(
                 EOPNOTSUPP,
                 fmt::format("PASID {}: PGTT {} has no stage-1 bind (only first-stage is nested "
                             "on the host)",
-                            gpasid, pgtt_name(pe.pgtt))};
+                            gpasid, pgtt_name(pe.pgtt)));
     BindIntent b;
     b.gpasid = gpasid;
     b.gpgd = pe.fsptptr;
@@ -210,7 +210,7 @@ namespace {
 // Type 9.  Reserved: qw0 8:6, 11:9 (type high bits, zero for 9), 63:52;
 // qw1 1:0 and 63:12; qw2..3 unless PDP.  A reserved response code
 // (0x2..0xE) is an invalid descriptor too: it has no meaning to forward.
-Expected<Descriptor> decode_pgrp_resp(std::span<const uint64_t> d) {
+Result<Descriptor> decode_pgrp_resp(std::span<const uint64_t> d) {
     const uint64_t lo = d[0], hi = d[1];
     if (uint64_t r = lo & (bits(11, 6) | bits(63, 52)))
         return bad("PGRP_RESP: reserved bits {:#x} set in qword 0", r);
@@ -239,7 +239,7 @@ Expected<Descriptor> decode_pgrp_resp(std::span<const uint64_t> d) {
 
 } // namespace
 
-Expected<uint32_t> v1_page_response_code(unsigned prg_code) {
+Result<uint32_t> v1_page_response_code(unsigned prg_code) {
     switch (prg_code) {
     case kPrgSuccess:
         return uint32_t{VSVA_PAGE_RESP_SUCCESS};
@@ -305,7 +305,7 @@ uint8_t vtd_fault_reason(uint32_t host_reason, uint32_t perm) {
     }
 }
 
-Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
+Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
                                        const VtdCaps& caps) {
     const size_t want = mode.dw256 ? 4 : 2;
     if (d.size() != want)
@@ -330,7 +330,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     if (mode.dw256 && (d[2] | d[3]))
         return bad("{}: bits 255:128 must be zero ({:#x}, {:#x})", name, d[2], d[3]);
 
-    auto check = [&](uint64_t rlo, uint64_t rhi) -> Status {
+    auto check = [&](uint64_t rlo, uint64_t rhi) -> Result<void> {
         if (uint64_t r = lo & rlo)
             return bad("{}: reserved bits {:#x} set in qword 0", name, r);
         if (uint64_t r = hi & rhi)
@@ -342,7 +342,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     switch (static_cast<DescType>(type)) {
     case DescType::kContextCache: {
         if (auto s = check(0xfffc00000000f1c0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         CcDesc c{static_cast<uint8_t>(field(lo, 4, 2)),
                  static_cast<uint16_t>(field(lo, 16, 16) & did_mask),
                  static_cast<uint16_t>(field(lo, 32, 16)), static_cast<uint8_t>(field(lo, 48, 2))};
@@ -352,7 +352,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kIotlb: {
         if (auto s = check(0xffffffff0000f100ull, 0xf80ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         IotlbDesc t;
         t.g = field(lo, 4, 2);
         t.dw = (lo >> 6) & 1;
@@ -372,7 +372,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kDevTlb: {
         const uint64_t pfsid = caps.dit ? (bits(15, 12) | bits(63, 52)) : 0;
         if (auto s = check(0xffff0000ffe0f1f0ull & ~pfsid, 0xffeull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         DevTlbDesc t;
         t.pfsid = static_cast<uint16_t>(field(lo, 12, 4) | (field(lo, 52, 12) << 4));
         t.mip = field(lo, 16, 5);
@@ -383,7 +383,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kIec: {
         if (auto s = check(0xffff000007fff1e0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         return Descriptor{IecDesc{static_cast<bool>((lo >> 4) & 1),
                                   static_cast<uint8_t>(field(lo, 27, 5)),
                                   static_cast<uint16_t>(field(lo, 32, 16))}};
@@ -391,7 +391,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kWait: {
         const uint64_t pd = caps.pds ? 0 : (1ull << 7);
         if (auto s = check(0xfffff100ull | pd, 3); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         WaitDesc w;
         w.iflag = (lo >> 4) & 1;
         w.sw = (lo >> 5) & 1;
@@ -403,7 +403,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kPIotlb: {
         if (auto s = check(0xfff000000000f1c0ull, 0xf80ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PIotlbDesc t;
         t.g = field(lo, 4, 2);
         t.did = field(lo, 16, 16) & did_mask;
@@ -419,7 +419,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kPasidCache: {
         if (auto s = check(0xfff000000000f1c0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PcDesc c{static_cast<uint8_t>(field(lo, 4, 2)),
                  static_cast<uint16_t>(field(lo, 16, 16) & did_mask),
                  static_cast<uint32_t>(field(lo, 32, 20))};
@@ -430,7 +430,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kPDevTlb: {
         const uint64_t pfsid = caps.dit ? (bits(15, 12) | bits(63, 52)) : 0;
         if (auto s = check(0xfff000000000f000ull & ~pfsid, 0x7feull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PDevTlbDesc t;
         t.mip = field(lo, 4, 5);
         t.pfsid = static_cast<uint16_t>(field(lo, 12, 4) | (field(lo, 52, 12) << 4));

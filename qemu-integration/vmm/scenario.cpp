@@ -192,7 +192,7 @@ Report run(const Options& o) {
     ram.put64(kDir, kTable | 1);
     write_fs_pasid_entry(ram, kTable, kGpasid, pt.root(), kDid);
     if (auto s = ad.set_pasid_dir(sid, kDir, 0); !s) {
-        check("context entry", false, s.error().msg);
+        check("context entry", false, s.error().message());
         return r;
     }
     say(fmt::format("guest: PASID {} -> first-stage root GPA {:#x} (4-level), VA {:#x} -> GPA "

@@ -11,6 +11,7 @@
 #include "vsva/qemu/adapter.h"
 
 using namespace vsva::qemu;
+using vsva::Result;
 namespace t = vtdtest;
 
 namespace {
@@ -44,10 +45,10 @@ protected:
 
     void SetUp() override {
         mem.put64(kDir, kTable0 | 1);
-        ASSERT_TRUE(ad.add_device(kSid, kHostDev).ok());
-        ASSERT_TRUE(ad.set_pasid_dir(kSid, kDir, 0).ok());
+        ASSERT_TRUE(ad.add_device(kSid, kHostDev).has_value());
+        ASSERT_TRUE(ad.set_pasid_dir(kSid, kDir, 0).has_value());
         mem.put_entry(kTable0 + kGpasid * 64, t::Pe::fs(0x40000, 3).q);
-        ASSERT_TRUE(ad.sync_pasid(kSid, kGpasid).ok());
+        ASSERT_TRUE(ad.sync_pasid(kSid, kGpasid).has_value());
         hpasid = *ad.hpasid_of(kGpasid);
     }
     HostPageRequest req(uint32_t grpid, bool last = true) const {
@@ -61,14 +62,14 @@ protected:
         r.addr = 0x7000'1234;
         return r;
     }
-    Expected<DescOutcome> run(const t::Desc& d) {
+    Result<DescOutcome> run(const t::Desc& d) {
         return ad.process(std::span<const uint64_t>(d.data(), 4), kSm);
     }
     // The guest answers @code to @g; returns what the host got.
     HostPageResponse round_trip_existing(const GuestPageRequest& g, uint64_t code) {
         const uint64_t none[2] = {0, 0};
         auto r = run(pgrp_resp(g.req, code, false, none));
-        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().msg);
+        EXPECT_TRUE(r.has_value()) << (r.has_value() ? "" : r.error().message());
         EXPECT_EQ(host.responses.size(), 1u);
         return host.responses.empty() ? HostPageResponse{} : host.responses.back();
     }
@@ -80,7 +81,7 @@ protected:
             return {};
         const uint64_t none[2] = {0, 0};
         auto r = run(pgrp_resp(g->req, code, false, none));
-        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().msg);
+        EXPECT_TRUE(r.has_value()) << (r.has_value() ? "" : r.error().message());
         EXPECT_EQ(host.responses.size(), 1u);
         return host.responses.empty() ? HostPageResponse{} : host.responses.back();
     }
@@ -92,8 +93,8 @@ TEST(PrgCode, OneMappingToV1) {
     EXPECT_EQ(*v1_page_response_code(0xf), uint32_t{VSVA_PAGE_RESP_FAILURE});
     for (unsigned c = 2; c < 0xf; ++c) {
         auto r = v1_page_response_code(c);
-        ASSERT_FALSE(r.ok()) << c;
-        EXPECT_EQ(r.error().err, EINVAL);
+        ASSERT_FALSE(r.has_value()) << c;
+        EXPECT_EQ(r.error().code(), EINVAL);
     }
     EXPECT_EQ(prg_code_of_v1(VSVA_PAGE_RESP_FAILURE), 0xf);
 }
@@ -125,10 +126,10 @@ TEST(PgrpRespDecode, NeedsPrs) {
     const t::Desc d{9 | (1u << 4) | (0xfull << 12) | (0x100ull << 16) | (5ull << 32), 4 | (3 << 3),
                     0, 0};
     auto off = decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, VtdCaps{});
-    ASSERT_FALSE(off.ok());
-    EXPECT_NE(off.error().msg.find("PRS"), std::string::npos);
+    ASSERT_FALSE(off.has_value());
+    EXPECT_NE(off.error().message().find("PRS"), std::string::npos);
     auto on = decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, prs_caps());
-    ASSERT_TRUE(on.ok()) << on.error().msg;
+    ASSERT_TRUE(on.has_value()) << on.error().message();
     const auto& p = std::get<PgrpRespDesc>(*on);
     EXPECT_TRUE(p.pv);
     EXPECT_FALSE(p.pdp);
@@ -141,7 +142,7 @@ TEST(PgrpRespDecode, NeedsPrs) {
 
 TEST(PgrpRespDecode, ReservedBitsAndCodes) {
     auto bad = [](const t::Desc& d) {
-        return !decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, prs_caps()).ok();
+        return !decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, prs_caps()).has_value();
     };
     EXPECT_TRUE(bad({9 | (2ull << 12), 0, 0, 0}));       // code 2: reserved
     EXPECT_TRUE(bad({9 | (1ull << 6), 0, 0, 0}));        // bit 6
@@ -195,7 +196,7 @@ TEST_F(PageRequestTest, PrivateDataToGuestAndBack) {
     EXPECT_EQ(g->desc[2], h.priv[0]);
     EXPECT_EQ(g->desc[3], h.priv[1]);
     ASSERT_EQ(ad.pending_page_groups(), 1u);
-    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, true, g->req.priv)).ok());
+    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, true, g->req.priv)).has_value());
     ASSERT_EQ(host.responses.size(), 1u);
     EXPECT_TRUE(host.responses[0].priv_valid);
     EXPECT_EQ(host.responses[0].priv[0], h.priv[0]);
@@ -210,7 +211,7 @@ TEST_F(PageRequestTest, PrivateDataMismatchCounted) {
     auto g = ad.page_request(h);
     ASSERT_TRUE(g);
     const uint64_t other[2] = {2, 0};
-    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, true, other)).ok());
+    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, true, other)).has_value());
     EXPECT_EQ(ad.stats().private_data_mismatches, 1u);
     EXPECT_EQ(host.responses.size(), 1u);
 }
@@ -255,7 +256,7 @@ TEST_F(PageRequestTest, WithoutPasidStaysWithoutPasid) {
 TEST_F(PageRequestTest, StrayResponseDropped) {
     const PageReqDesc r{.pv = true, .rid = kSid, .pasid = kGpasid, .lpig = true, .prgi = 40};
     const uint64_t none[2] = {0, 0};
-    ASSERT_TRUE(run(pgrp_resp(r, kPrgSuccess, false, none)).ok());
+    ASSERT_TRUE(run(pgrp_resp(r, kPrgSuccess, false, none)).has_value());
     EXPECT_TRUE(host.responses.empty());
     EXPECT_EQ(ad.stats().stray_responses, 1u);
 }
@@ -263,10 +264,10 @@ TEST_F(PageRequestTest, StrayResponseDropped) {
 TEST_F(PageRequestTest, UnbindForgetsPendingGroups) {
     auto g = ad.page_request(req(5));
     ASSERT_TRUE(g);
-    ASSERT_TRUE(ad.unbind(kSid, kGpasid).ok());
+    ASSERT_TRUE(ad.unbind(kSid, kGpasid).has_value());
     EXPECT_EQ(ad.pending_page_groups(), 0u);
     const uint64_t none[2] = {0, 0};
-    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, false, none)).ok());
+    ASSERT_TRUE(run(pgrp_resp(g->req, kPrgSuccess, false, none)).has_value());
     EXPECT_TRUE(host.responses.empty());
 }
 

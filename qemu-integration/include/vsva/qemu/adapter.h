@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "vsva/qemu/expected.h"
+#include <vsva/result.h>
 #include "vsva/qemu/host_iommu.h"
 #include "vsva/qemu/vtd.h"
 
@@ -93,26 +93,26 @@ public:
     VtdAdapter& operator=(const VtdAdapter&) = delete;
 
     /// A device behind the vIOMMU: guest requester id → host device id.
-    Status add_device(uint16_t sid, uint32_t host_dev);
+    Result<void> add_device(uint16_t sid, uint32_t host_dev);
     /// Unbinds everything of the device, then forgets it.
-    Status remove_device(uint16_t sid);
+    Result<void> remove_device(uint16_t sid);
     /// The PASID directory from the device's scalable-mode context entry
     /// (PASIDDIRPTR, PDTS).  nullopt = context entry not present.
-    Status set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts = 7);
+    Result<void> set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts = 7);
 
     /// Re-reads one PASID entry of one device and binds / unbinds / rebinds
     /// the host to match (what a PASID-selective PC invalidation does for it).
-    Status sync_pasid(uint16_t sid, uint32_t gpasid);
+    Result<void> sync_pasid(uint16_t sid, uint32_t gpasid);
     /// Binds from an entry the caller already read (QEMU's cached copy).
-    Status bind_entry(uint16_t sid, uint32_t gpasid, const PasidEntryRaw& raw);
-    Status unbind(uint16_t sid, uint32_t gpasid);
+    Result<void> bind_entry(uint16_t sid, uint32_t gpasid, const PasidEntryRaw& raw);
+    Result<void> unbind(uint16_t sid, uint32_t gpasid);
 
     /// Handles one decoded-or-raw descriptor.  Invalidations are queued and
     /// submitted at the next wait descriptor (or flush()); a PC descriptor
     /// submits what is queued first (ordering: P_IOTLB after an earlier PC).
-    Expected<DescOutcome> process(std::span<const uint64_t> desc, QueueMode mode);
+    Result<DescOutcome> process(std::span<const uint64_t> desc, QueueMode mode);
     /// Submits the queued invalidations as one batch (no-op when empty).
-    Status flush();
+    Result<void> flush();
 
     // Invalidation-queue registers, for a VMM that lets the adapter own them.
     void set_iqa(uint64_t iqa, bool scalable = true);
@@ -131,7 +131,7 @@ public:
     /// code in one place (v1_page_response_code()).  A response to no
     /// pending group is counted and dropped (0: not the guest's error).
     /// -EINVAL: reserved response code.
-    Status page_response(const PgrpRespDesc& r);
+    Result<void> page_response(const PgrpRespDesc& r);
     /// An unrecoverable host fault in guest terms; nullopt (counted) when
     /// its device or host PASID has no guest mapping.
     std::optional<GuestFault> fault(const HostFault& f);
@@ -174,13 +174,13 @@ private:
         unsigned refs = 0;
     };
 
-    Expected<std::optional<PasidEntry>> read_entry(const Device& d, uint32_t gpasid);
-    Status apply(Device& d, uint32_t gpasid, const Expected<std::optional<PasidEntry>>& fresh,
+    Result<std::optional<PasidEntry>> read_entry(const Device& d, uint32_t gpasid);
+    Result<void> apply(Device& d, uint32_t gpasid, const Result<std::optional<PasidEntry>>& fresh,
                  std::optional<uint16_t> did_filter);
-    Status do_unbind(Device& d, uint32_t gpasid);
-    Expected<uint32_t> get_hpasid(uint32_t gpasid);
+    Result<void> do_unbind(Device& d, uint32_t gpasid);
+    Result<uint32_t> get_hpasid(uint32_t gpasid);
     void put_hpasid(uint32_t gpasid);
-    Status pasid_cache_inv(const PcDesc& pc);
+    Result<void> pasid_cache_inv(const PcDesc& pc);
     std::vector<uint32_t> present_pasids(const Device& d);
     void queue(Invalidation inv);
     void log(const std::string& s) const {

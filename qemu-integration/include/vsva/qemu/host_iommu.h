@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "vsva/qemu/expected.h"
+#include <vsva/result.h>
 #include "vsva/qemu/vtd.h"
 
 struct vsva_cache_invalidate_info;
@@ -96,15 +96,15 @@ class HostIommu {
 public:
     virtual ~HostIommu() = default;
     /// A host PASID standing for @gpasid in this VM's set.
-    virtual Expected<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
-    virtual Status free_pasid(uint32_t hpasid) = 0;
-    virtual Status bind(const BindRequest& b) = 0;
-    virtual Status unbind(const BindRequest& b) = 0;
+    virtual Result<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
+    virtual Result<void> free_pasid(uint32_t hpasid) = 0;
+    virtual Result<void> bind(const BindRequest& b) = 0;
+    virtual Result<void> unbind(const BindRequest& b) = 0;
     /// One submission: every invalidation up to an invalidation-wait.
     /// Returns how many were handled; Error when not all were.
-    virtual Expected<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
+    virtual Result<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
     /// Answer one page request group of a device (VSVA_PAGE_RESPONSE).
-    virtual Status page_response(const HostPageResponse& r) = 0;
+    virtual Result<void> page_response(const HostPageResponse& r) = 0;
 };
 
 /// Guest-physical memory as the vIOMMU reaches it (QEMU: address_space_rw

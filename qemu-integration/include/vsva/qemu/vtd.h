@@ -14,9 +14,15 @@
 #include <string>
 #include <variant>
 
-#include "vsva/qemu/expected.h"
+#include <vsva/result.h>
 
 namespace vsva::qemu {
+
+/// The adapter's errors are libvsva's (vsva::Error, operation "vtd"): an
+/// errno and a sentence naming the field and the rule.
+inline vsva::Unexpected vtd_error(int code, std::string msg) {
+    return vsva::fail(code, "vtd", std::move(msg));
+}
 
 /// What the virtual VT-d advertises to its guest.  Fields that gate a
 /// PASID-entry bit or a descriptor field: when the capability is off, the
@@ -68,7 +74,7 @@ struct PasidDirEntry {
 /// Decodes a directory entry; a present entry with bits 11:2 or pointer bits
 /// at or above HAW set is malformed (-EINVAL).  A non-present entry is not
 /// checked further.
-Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps);
+Result<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps);
 
 /// PASID Granular Translation Type (bits 8:6).
 enum class Pgtt : uint8_t {
@@ -111,7 +117,7 @@ struct PasidEntry {
 /// nothing else (the other fields are ignored by hardware).  P=1: reserved
 /// bits (rev 5.10), reserved PGTT / FSPM encodings, capability-gated bits
 /// and pointer bits at or above HAW fail with -EINVAL and a message.
-Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps);
+Result<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps);
 
 /// Reserved masks of a present entry, per qword (rev 5.10, every capability
 /// off, HPT not advertised so qwords 4..7 are wholly reserved).  Exposed for
@@ -143,7 +149,7 @@ struct BindIntent {
 
 /// A present first-stage entry → a bind; anything else → -EOPNOTSUPP
 /// (second-stage, nested and pass-through PASIDs have no v1 bind).
-Expected<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid);
+Result<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid);
 
 // ---------------------------------------------------------------------------
 // Invalidation-queue descriptors
@@ -268,7 +274,7 @@ using Descriptor = std::variant<CcDesc, IotlbDesc, DevTlbDesc, IecDesc, WaitDesc
 /// match mode.dw256.  Any violation — unknown or unsupported type, wrong
 /// width for the mode, reserved bits, reserved granularity, AM above MAMV —
 /// is -EINVAL: the vIOMMU reports it as an invalidation queue error (IQE).
-Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
+Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
                                        const VtdCaps& caps);
 
 // ---------------------------------------------------------------------------
@@ -285,7 +291,7 @@ constexpr uint8_t kPrgResponseFailure = 0xf;
 /// The one mapping between PCIe/VT-d response codes and the v1 page
 /// response codes of the host UAPI (VSVA_PAGE_RESP_SUCCESS = 0, _INVALID =
 /// 1, _FAILURE = 2).  A reserved PCIe code is -EINVAL.
-Expected<uint32_t> v1_page_response_code(unsigned prg_code);
+Result<uint32_t> v1_page_response_code(unsigned prg_code);
 /// The reverse (for reports); an unknown v1 code gives kPrgResponseFailure.
 uint8_t prg_code_of_v1(uint32_t v1_code);
 

@@ -132,8 +132,8 @@ VSVA_QEMU_EXPORT int vsva_qemu_unmap_ram(vsva_qemu_ctx* ctx, uint64_t gpa);
  * Attach the host endpoint @host_rid as guest requester id @sid (the
  * device's source id behind the virtual VT-d).
  */
-VSVA_QEMU_EXPORT int vsva_qemu_attach_device(vsva_qemu_ctx* ctx, uint16_t sid, uint16_t host_rid, uint32_t flags,
-                            vsva_qemu_dev** out);
+VSVA_QEMU_EXPORT int vsva_qemu_attach_device(vsva_qemu_ctx* ctx, uint16_t sid, uint16_t host_rid,
+                                             uint32_t flags, vsva_qemu_dev** out);
 /**
  * Unbind every PASID of the device and detach it.  @dev is freed when this
  * returns, whatever it returns (except -EINVAL for NULL).
@@ -144,7 +144,8 @@ VSVA_QEMU_EXPORT int vsva_qemu_detach_device(vsva_qemu_dev* dev);
  * The device's scalable-mode context entry changed: PASIDDIRPTR (a GPA)
  * and PDTS, or @present = 0 when the entry is gone (unbinds everything).
  */
-VSVA_QEMU_EXPORT int vsva_qemu_set_pasid_dir(vsva_qemu_dev* dev, int present, uint64_t dir_gpa, uint32_t pdts);
+VSVA_QEMU_EXPORT int vsva_qemu_set_pasid_dir(vsva_qemu_dev* dev, int present, uint64_t dir_gpa,
+                                             uint32_t pdts);
 
 /**
  * Bind stage 1 from a PASID table entry the caller read (@pe: the 512-bit
@@ -152,7 +153,8 @@ VSVA_QEMU_EXPORT int vsva_qemu_set_pasid_dir(vsva_qemu_dev* dev, int present, ui
  * identical one is a no-op.  -EINVAL: malformed entry (reserved bits, PGTT,
  * FSPM); -EOPNOTSUPP: PGTT other than first-stage; -ENOENT: P=0.
  */
-VSVA_QEMU_EXPORT int vsva_qemu_bind_pasid_entry(vsva_qemu_dev* dev, uint32_t gpasid, const uint64_t pe[8]);
+VSVA_QEMU_EXPORT int vsva_qemu_bind_pasid_entry(vsva_qemu_dev* dev, uint32_t gpasid,
+                                                const uint64_t pe[8]);
 /** Re-read the guest's PASID entry through @dma_rw and bind / unbind to match. */
 VSVA_QEMU_EXPORT int vsva_qemu_sync_pasid(vsva_qemu_dev* dev, uint32_t gpasid);
 /** Unbind one guest PASID (-ENOENT when not bound). */
@@ -190,8 +192,8 @@ struct vsva_qemu_desc_result {
  * -EINVAL: an invalid descriptor — report IQE and stop the queue there.
  * @res may be NULL; else res->size must be set.
  */
-VSVA_QEMU_EXPORT int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nqw, int scalable,
-                           struct vsva_qemu_desc_result* res);
+VSVA_QEMU_EXPORT int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nqw,
+                                            int scalable, struct vsva_qemu_desc_result* res);
 /** Submit queued invalidations now (end of a queue run without a wait). */
 VSVA_QEMU_EXPORT int vsva_qemu_flush(vsva_qemu_ctx* ctx);
 
@@ -350,8 +352,8 @@ VSVA_QEMU_EXPORT int vsva_qemu_page_response(vsva_qemu_dev* dev,
  * *@out_done says how many bytes moved and a page request may be pending);
  * -ENOENT when @gpasid is not bound; -EOPNOTSUPP in dry-run mode.
  */
-VSVA_QEMU_EXPORT int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* buf, uint32_t len,
-                      uint32_t flags, uint32_t* out_done);
+VSVA_QEMU_EXPORT int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova,
+                                       void* buf, uint32_t len, uint32_t flags, uint32_t* out_done);
 
 /**
  * struct vsva_qemu_stats - counters of the context (output)

@@ -186,15 +186,17 @@ std::optional<GuestFault> VtdAdapter::fault(const HostFault& f) {
     return g;
 }
 
-Result<void> VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts) {
+Result<void> VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa,
+                                       unsigned pdts) {
     Device* d = find(sid);
     if (!d)
         return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     if (pdts > 7)
         return vtd_error(EINVAL, fmt::format("device {:04x}: PDTS {} > 7", sid, pdts));
     if (dir_gpa && (*dir_gpa & 0xfff))
-        return vtd_error(EINVAL, fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned",
-                                         sid, *dir_gpa));
+        return vtd_error(EINVAL,
+                         fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned", sid,
+                                     *dir_gpa));
     d->dir = dir_gpa;
     d->pdts = pdts;
     Result<void> rc;
@@ -244,20 +246,22 @@ Result<std::optional<PasidEntry>> VtdAdapter::read_entry(const Device& d, uint32
     const uint64_t de_gpa = *d.dir + di * kPasidDirEntryBytes;
     if (!mem_.read(de_gpa, &de, sizeof(de)))
         return vtd_error(EFAULT, fmt::format("PASID {}: directory entry at GPA {:#x} unreadable",
-                                         gpasid, de_gpa));
+                                             gpasid, de_gpa));
     auto dir = decode_pasid_dir_entry(de, caps_);
     if (!dir)
-        return vtd_error(dir.error().code(), fmt::format("PASID {}: {}", gpasid, dir.error().message()));
+        return vtd_error(dir.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, dir.error().message()));
     if (!dir->present)
         return R{};
     PasidEntryRaw raw{};
     const uint64_t pe_gpa = dir->table + pasid_table_index(gpasid) * kPasidEntryBytes;
     if (!mem_.read(pe_gpa, raw.data(), sizeof(raw)))
         return vtd_error(EFAULT,
-                     fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa));
+                         fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa));
     auto pe = decode_pasid_entry(raw, caps_);
     if (!pe)
-        return vtd_error(pe.error().code(), fmt::format("PASID {}: {}", gpasid, pe.error().message()));
+        return vtd_error(pe.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, pe.error().message()));
     if (!pe->present)
         return R{};
     return R{*pe};
@@ -313,7 +317,7 @@ Result<void> VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
     auto it = d.bound.find(gpasid);
     if (it == d.bound.end())
         return vtd_error(ENOENT,
-                     fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid));
+                         fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid));
     const BoundPasid b = it->second;
     BindRequest req{d.host_dev,          b.hpasid,          gpasid, b.intent.gpgd,
                     b.intent.addr_width, b.intent.vtd_flags};
@@ -336,8 +340,8 @@ Result<void> VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
 }
 
 Result<void> VtdAdapter::apply(Device& d, uint32_t gpasid,
-                         const Result<std::optional<PasidEntry>>& fresh,
-                         std::optional<uint16_t> did_filter) {
+                               const Result<std::optional<PasidEntry>>& fresh,
+                               std::optional<uint16_t> did_filter) {
     auto cached = d.bound.find(gpasid);
     const bool had = cached != d.bound.end();
     std::optional<BindIntent> want;
@@ -422,7 +426,8 @@ Result<void> VtdAdapter::bind_entry(uint16_t sid, uint32_t gpasid, const PasidEn
     auto pe = decode_pasid_entry(raw, caps_);
     if (!pe) {
         ++stats_.bad_entries;
-        return vtd_error(pe.error().code(), fmt::format("PASID {}: {}", gpasid, pe.error().message()));
+        return vtd_error(pe.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, pe.error().message()));
     }
     if (!pe->present)
         return vtd_error(ENOENT, fmt::format("PASID {}: entry not present", gpasid));
@@ -641,7 +646,8 @@ QueueResult VtdAdapter::write_iqt(uint64_t iqt) {
         auto r = process(std::span<const uint64_t>(d, qws), mode);
         if (!r) {
             res.iqe = true;
-            res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa, r.error().message());
+            res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa,
+                                    r.error().message());
             break;
         }
         res.interrupt |= r->interrupt;

@@ -376,8 +376,8 @@ int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nq
                            struct vsva_qemu_desc_result* res) {
     return guarded(ctx, [&] {
         if (res && res->size < VSVA_QEMU_DESC_RESULT_MIN_SIZE)
-            return ctx->fail(EINVAL, fmt::format("descriptor result: size {} below {}",
-                                                 res->size, VSVA_QEMU_DESC_RESULT_MIN_SIZE));
+            return ctx->fail(EINVAL, fmt::format("descriptor result: size {} below {}", res->size,
+                                                 VSVA_QEMU_DESC_RESULT_MIN_SIZE));
         if (!desc || (nqw != 2 && nqw != 4))
             return ctx->fail(EINVAL, fmt::format("descriptor of {} qwords (2 or 4)", nqw));
         auto r = ctx->ad->process(std::span<const uint64_t>(desc, nqw),
@@ -471,11 +471,11 @@ int vsva_qemu_read_events(vsva_qemu_ctx* ctx, void* out, uint32_t event_size, ui
                 ev.type = VSVA_QEMU_EVENT_PAGE_REQ;
                 auto& o = ev.page_req;
                 o.sid = g->req.rid;
-                o.flags = static_cast<uint16_t>(
-                        (g->req.pv ? VSVA_QEMU_PR_PASID_VALID : 0) |
-                        (g->req.lpig ? VSVA_QEMU_PR_LAST : 0) |
-                        (g->req.pdp ? VSVA_QEMU_PR_PRIV_DATA : 0) |
-                        (g->req.exe ? VSVA_QEMU_PR_EXEC : 0) | (g->req.pm ? VSVA_QEMU_PR_PRIV : 0));
+                o.flags = static_cast<uint16_t>((g->req.pv ? VSVA_QEMU_PR_PASID_VALID : 0) |
+                                                (g->req.lpig ? VSVA_QEMU_PR_LAST : 0) |
+                                                (g->req.pdp ? VSVA_QEMU_PR_PRIV_DATA : 0) |
+                                                (g->req.exe ? VSVA_QEMU_PR_EXEC : 0) |
+                                                (g->req.pm ? VSVA_QEMU_PR_PRIV : 0));
                 o.gpasid = g->req.pasid;
                 o.grpid = g->req.prgi;
                 o.perm = pr->perm;
@@ -535,7 +535,8 @@ int vsva_qemu_page_response(vsva_qemu_dev* dev, const struct vsva_qemu_page_resp
         vsva_qemu_page_resp r;
         if (int rc = copy_struct_in(&r, sizeof(r), uresp, uresp->size))
             return ctx->fail(-rc, "page response: unknown trailing bytes are not zero");
-        const uint32_t known = VSVA_QEMU_PR_PASID_VALID | VSVA_QEMU_PR_LAST | VSVA_QEMU_PR_PRIV_DATA;
+        const uint32_t known =
+                VSVA_QEMU_PR_PASID_VALID | VSVA_QEMU_PR_LAST | VSVA_QEMU_PR_PRIV_DATA;
         if ((r.flags & ~known) || r.reserved)
             return ctx->fail(EOPNOTSUPP, fmt::format("page response: unknown flags {:#x} or "
                                                      "reserved {:#x}",

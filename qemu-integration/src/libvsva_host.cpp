@@ -41,7 +41,8 @@ Result<void> LibvsvaHost::bind(const BindRequest& b) {
     cfg.gpgd = b.gpgd;
     cfg.addr_width = b.addr_width == 57 ? vsva::AddrWidth::Bits57 : vsva::AddrWidth::Bits48;
     if (b.addr_width != 48 && b.addr_width != 57)
-        return vtd_error(EINVAL, fmt::format("address width {} is neither 48 nor 57", b.addr_width));
+        return vtd_error(EINVAL,
+                         fmt::format("address width {} is neither 48 nor 57", b.addr_width));
     cfg.gpasid = b.gpasid;
     cfg.supervisor = b.vtd_flags & VSVA_VTD_GPASID_SRE;
     cfg.write_protect = b.vtd_flags & VSVA_VTD_GPASID_WPE;
@@ -56,7 +57,8 @@ Result<void> LibvsvaHost::bind(const BindRequest& b) {
 Result<void> LibvsvaHost::unbind(const BindRequest& b) {
     auto it = binds_.find({b.dev, b.hpasid});
     if (it == binds_.end())
-        return vtd_error(ENOENT, fmt::format("host PASID {} not bound on device {}", b.hpasid, b.dev));
+        return vtd_error(ENOENT,
+                         fmt::format("host PASID {} not bound on device {}", b.hpasid, b.dev));
     auto r = it->second.unbind();
     binds_.erase(it);
     if (!r)
@@ -105,8 +107,9 @@ Result<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batch)
         for (; j < batch.size() && batch[j].dev == dev; ++j) {
             auto inv = to_libvsva(batch[j]);
             if (!inv)
-                return vtd_error(inv.error().code(), fmt::format("entry {} of {}: {}", j, batch.size(),
-                                                             inv.error().to_string()));
+                return vtd_error(inv.error().code(),
+                                 fmt::format("entry {} of {}: {}", j, batch.size(),
+                                             inv.error().to_string()));
             q.add(*inv);
         }
         ++batch_calls_;
@@ -116,8 +119,8 @@ Result<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batch)
         res.done += r->done;
         if (!r->complete())
             return vtd_error(r->error ? r->error->code() : EIO,
-                         fmt::format("batch: {} of {} handled{}", res.done, batch.size(),
-                                     r->error ? ": " + r->error->to_string() : std::string()));
+                             fmt::format("batch: {} of {} handled{}", res.done, batch.size(),
+                                         r->error ? ": " + r->error->to_string() : std::string()));
         i = j;
     }
     return res;

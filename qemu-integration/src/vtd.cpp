@@ -268,8 +268,7 @@ uint8_t prg_code_of_v1(uint32_t v1_code) {
 std::array<uint64_t, 4> encode_page_request(const PageReqDesc& d) {
     std::array<uint64_t, 4> q{};
     q[0] = 1 | (uint64_t{d.pv} << 8) | (uint64_t{d.pdp} << 9) | (uint64_t{d.rid} << 16) |
-           (uint64_t{d.pasid & kPasidMax} << 32) | (uint64_t{d.exe} << 52) |
-           (uint64_t{d.pm} << 53);
+           (uint64_t{d.pasid & kPasidMax} << 32) | (uint64_t{d.exe} << 52) | (uint64_t{d.pm} << 53);
     q[1] = uint64_t{d.rd} | (uint64_t{d.wr} << 1) | (uint64_t{d.lpig} << 2) |
            (uint64_t{d.prgi & 0x1ffu} << 3) | (d.addr & bits(63, 12));
     if (d.pdp) {
@@ -306,7 +305,7 @@ uint8_t vtd_fault_reason(uint32_t host_reason, uint32_t perm) {
 }
 
 Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
-                                       const VtdCaps& caps) {
+                                     const VtdCaps& caps) {
     const size_t want = mode.dw256 ? 4 : 2;
     if (d.size() != want)
         return bad("descriptor of {} qwords in a {}-bit queue", d.size(), mode.dw256 ? 256 : 128);

@@ -69,7 +69,8 @@ TEST(DescWidth, LegacyModeTypes1To5Only) {
 TEST(DescWidth, SpanMustMatchMode) {
     t::Desc d = t::pc(3, 0);
     EXPECT_FALSE(decode_descriptor(std::span<const uint64_t>(d.data(), 2), kSm, {}).has_value());
-    EXPECT_FALSE(decode_descriptor(std::span<const uint64_t>(d.data(), 4), kLegacy128, {}).has_value());
+    EXPECT_FALSE(
+            decode_descriptor(std::span<const uint64_t>(d.data(), 4), kLegacy128, {}).has_value());
 }
 
 TEST(DescWidth, UpperHalfMustBeZero) {

@@ -142,16 +142,17 @@ TEST(PgrpRespDecode, NeedsPrs) {
 
 TEST(PgrpRespDecode, ReservedBitsAndCodes) {
     auto bad = [](const t::Desc& d) {
-        return !decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, prs_caps()).has_value();
+        return !decode_descriptor(std::span<const uint64_t>(d.data(), 4), kSm, prs_caps())
+                        .has_value();
     };
-    EXPECT_TRUE(bad({9 | (2ull << 12), 0, 0, 0}));       // code 2: reserved
-    EXPECT_TRUE(bad({9 | (1ull << 6), 0, 0, 0}));        // bit 6
-    EXPECT_TRUE(bad({9 | (1ull << 60), 0, 0, 0}));       // bit 60
-    EXPECT_TRUE(bad({9, 1, 0, 0}));                      // qw1 bit 0
-    EXPECT_TRUE(bad({9, 1ull << 12, 0, 0}));             // qw1 bit 12
-    EXPECT_TRUE(bad({9, 0, 0x55, 0}));                   // private data without PDP
-    EXPECT_FALSE(bad({9 | (1u << 5), 0, 0x55, 0x66}));   // with PDP
-    EXPECT_FALSE(bad({9 | (1ull << 12), 0, 0, 0}));      // INVALID
+    EXPECT_TRUE(bad({9 | (2ull << 12), 0, 0, 0}));     // code 2: reserved
+    EXPECT_TRUE(bad({9 | (1ull << 6), 0, 0, 0}));      // bit 6
+    EXPECT_TRUE(bad({9 | (1ull << 60), 0, 0, 0}));     // bit 60
+    EXPECT_TRUE(bad({9, 1, 0, 0}));                    // qw1 bit 0
+    EXPECT_TRUE(bad({9, 1ull << 12, 0, 0}));           // qw1 bit 12
+    EXPECT_TRUE(bad({9, 0, 0x55, 0}));                 // private data without PDP
+    EXPECT_FALSE(bad({9 | (1u << 5), 0, 0x55, 0x66})); // with PDP
+    EXPECT_FALSE(bad({9 | (1ull << 12), 0, 0, 0}));    // INVALID
 }
 
 TEST_F(PageRequestTest, SuccessRoundTrip) {

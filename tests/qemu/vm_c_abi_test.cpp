@@ -3,14 +3,14 @@
 // intel_iommu would drive it: map RAM, attach, context entry, PC
 // invalidation → bind, DMA, remap + P_IOTLB + wait, page request and
 // response, unbind, close.
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <unistd.h>
 
 #include <linux/vsva.h>
 
@@ -259,8 +259,7 @@ TEST_F(CAbiVm, PageResponseCodesRoundTrip) {
                 EXPECT_TRUE(pt.map(c.va, kPage2));
             }
             vsva_qemu_desc_result res{};
-            EXPECT_EQ(run(pgrp_resp(ev[0].page_req, c.code), &res), 0)
-                    << vsva_qemu_last_error(ctx);
+            EXPECT_EQ(run(pgrp_resp(ev[0].page_req, c.code), &res), 0) << vsva_qemu_last_error(ctx);
             answered = true;
         }
         if (!answered) { // never leave the thread waiting

@@ -5,8 +5,8 @@
 // submits them in one batch per invalidation-wait descriptor.
 #pragma once
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <vsva/result.h>
+
 #include "vsva/qemu/host_iommu.h"
 #include "vsva/qemu/vtd.h"
 
@@ -32,14 +33,14 @@ struct AdapterStats {
     uint64_t waits = 0, status_writes = 0, wait_interrupts = 0;
     std::vector<size_t> batch_sizes; ///< size of each submission, in order
     // Page requests and faults (host → guest) and page responses (guest → host).
-    uint64_t page_requests = 0;       ///< injected into the guest
+    uint64_t page_requests = 0;          ///< injected into the guest
     uint64_t page_requests_unmapped = 0; ///< host PASID/device with no guest mapping: not injected
-    uint64_t auto_responses = 0;      ///< answered INVALID by the adapter (never reached the guest)
-    uint64_t page_responses = 0;      ///< guest responses forwarded to the host
-    uint64_t stray_responses = 0;     ///< guest responses to no pending group: dropped
+    uint64_t auto_responses = 0;  ///< answered INVALID by the adapter (never reached the guest)
+    uint64_t page_responses = 0;  ///< guest responses forwarded to the host
+    uint64_t stray_responses = 0; ///< guest responses to no pending group: dropped
     uint64_t private_data_mismatches = 0; ///< guest echoed other private data than requested
-    uint64_t faults = 0;              ///< unrecoverable faults delivered to the guest
-    uint64_t faults_unmapped = 0;     ///< faults on a host PASID/device the guest does not know
+    uint64_t faults = 0;                  ///< unrecoverable faults delivered to the guest
+    uint64_t faults_unmapped = 0;         ///< faults on a host PASID/device the guest does not know
 };
 
 /// A page request for the guest: the decoded fields and the 256-bit page
@@ -176,7 +177,7 @@ private:
 
     Result<std::optional<PasidEntry>> read_entry(const Device& d, uint32_t gpasid);
     Result<void> apply(Device& d, uint32_t gpasid, const Result<std::optional<PasidEntry>>& fresh,
-                 std::optional<uint16_t> did_filter);
+                       std::optional<uint16_t> did_filter);
     Result<void> do_unbind(Device& d, uint32_t gpasid);
     Result<uint32_t> get_hpasid(uint32_t gpasid);
     void put_hpasid(uint32_t gpasid);

@@ -8,6 +8,7 @@
 #include <span>
 
 #include <vsva/result.h>
+
 #include "vsva/qemu/vtd.h"
 
 struct vsva_cache_invalidate_info;

@@ -275,7 +275,7 @@ using Descriptor = std::variant<CcDesc, IotlbDesc, DevTlbDesc, IecDesc, WaitDesc
 /// width for the mode, reserved bits, reserved granularity, AM above MAMV —
 /// is -EINVAL: the vIOMMU reports it as an invalidation queue error (IQE).
 Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
-                                       const VtdCaps& caps);
+                                     const VtdCaps& caps);
 
 // ---------------------------------------------------------------------------
 // Page requests (PCIe PRI as VT-d reports them)
@@ -317,7 +317,7 @@ std::array<uint64_t, 4> encode_page_request(const PageReqDesc& d);
 /// VT-d scalable-mode fault reasons (FR field of a fault record) the adapter
 /// reports for host faults on first-stage translation.
 namespace fault_reason {
-constexpr uint8_t kPasidEntryFetch = 0xb0;   ///< error accessing the PASID table entry
+constexpr uint8_t kPasidEntryFetch = 0xb0; ///< error accessing the PASID table entry
 constexpr uint8_t kPasidEntryNotPresent = 0xb1;
 constexpr uint8_t kPasidEntryReserved = 0xb2; ///< non-zero reserved field
 constexpr uint8_t kFsEntryFetch = 0xc0;       ///< error accessing a first-stage entry

@@ -16,7 +16,7 @@ using test::FakeKernel;
 TEST(Negotiate, SameKernel) {
     FakeKernel k;
     auto ctx = k.open(Feature::Nesting | Feature::BatchInvalidate);
-    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
     const Info& i = ctx->info();
     EXPECT_EQ(i.uapi_version, 1u);
     EXPECT_EQ(i.module_version_string(), "0.1.2");
@@ -35,7 +35,7 @@ TEST(Negotiate, OlderKernelSmallerStructFewerFeatures) {
     // bytes): no out_features, no out_max_pinned.
     k.info_size = offsetof(vsva_info, out_features);
     auto ctx = k.open();
-    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
     const Info& i = ctx->info();
     EXPECT_EQ(i.kernel_info_size, offsetof(vsva_info, out_features));
     EXPECT_FALSE(i.kernel_newer);
@@ -50,7 +50,7 @@ TEST(Negotiate, ProbeFindsEveryOlderSize) {
         FakeKernel k;
         k.info_size = size;
         auto ctx = k.open();
-        ASSERT_TRUE(ctx.ok()) << size;
+        ASSERT_TRUE(ctx.has_value()) << size;
         EXPECT_EQ(ctx->info().kernel_info_size, size);
         EXPECT_LE(k.get_info_calls, 7) << "a binary search, not a scan";
     }
@@ -61,7 +61,7 @@ TEST(Negotiate, NewerKernelLargerStructUnknownFeatures) {
     k.info_size = sizeof(vsva_info) + 16;
     k.info.out_features |= 1ull << 40; // something this library does not know
     auto ctx = k.open(Feature::Nesting);
-    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
     EXPECT_TRUE(ctx->info().kernel_newer);
     EXPECT_EQ(ctx->info().kernel_info_size, sizeof(vsva_info));
     EXPECT_TRUE(ctx->info().features & (1ull << 40)) << "kept for display";
@@ -72,7 +72,7 @@ TEST(Negotiate, MissingRequiredFeatureIsNamed) {
     FakeKernel k;
     k.info.out_features = VSVA_FEAT_NESTING;
     auto ctx = k.open(Feature::BatchInvalidate);
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_EQ(ctx.error().code(), EOPNOTSUPP);
     EXPECT_EQ(ctx.error().op(), "open");
     const std::string& m = ctx.error().message();
@@ -86,7 +86,7 @@ TEST(Negotiate, SeveralMissingFeaturesAllNamed) {
     FakeKernel k;
     k.info_size = offsetof(vsva_info, out_features); // an older kernel
     auto ctx = k.open(Feature::PageRequest | Feature::Emulation);
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_NE(ctx.error().message().find("VSVA_FEAT_PAGE_REQUEST"), std::string::npos);
     EXPECT_NE(ctx.error().message().find("VSVA_FEAT_EMU"), std::string::npos);
     EXPECT_EQ(ctx.error().message().find("NESTING"), std::string::npos);
@@ -96,21 +96,21 @@ TEST(Negotiate, OtherUapiVersionRefused) {
     FakeKernel k;
     k.info.out_uapi_version = 2;
     auto ctx = k.open();
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_EQ(ctx.error().code(), EPROTO);
     EXPECT_NE(ctx.error().message().find("UAPI v2"), std::string::npos);
 }
 
 TEST(Negotiate, NotAVsvaDevice) {
     auto ctx = Context::open({.path = "/dev/null"}); // the real ioctl: ENOTTY
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_EQ(ctx.error().code(), ENOTTY);
     EXPECT_NE(ctx.error().message().find("not a vsva device"), std::string::npos);
 }
 
 TEST(Negotiate, ModuleNotLoaded) {
     auto ctx = Context::open({.path = "/nonexistent/vsva"});
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_EQ(ctx.error().code(), ENOENT);
     EXPECT_EQ(ctx.error().op(), "open");
     EXPECT_NE(ctx.error().message().find("modprobe vsva"), std::string::npos);

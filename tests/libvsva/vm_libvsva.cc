@@ -38,8 +38,8 @@ bool wait_for(const std::function<bool()>& cond) {
 
 emu::Counters counters(const Context& ctx) {
     auto c = emu::counters(ctx);
-    EXPECT_TRUE(c.ok()) << c.error().to_string();
-    return c.ok() ? *c : emu::Counters{};
+    EXPECT_TRUE(c.has_value()) << c.error().to_string();
+    return c.has_value() ? *c : emu::Counters{};
 }
 
 /* Open, map guest RAM, attach a free endpoint: the common start. */
@@ -47,9 +47,9 @@ class Vm : public ::testing::Test {
 protected:
     void SetUp() override {
         auto ctx = Context::open({.require = Feature::Nesting | Feature::Emulation});
-        if (!ctx.ok() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))
+        if (!ctx.has_value() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))
             GTEST_SKIP() << ctx.error().to_string();
-        ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+        ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
         ctx_.emplace(std::move(*ctx));
         eps_ = free_endpoints();
         ASSERT_FALSE(eps_.empty()) << "no free PASID-capable endpoint in the topology";
@@ -174,7 +174,7 @@ TEST_F(Vm, ExplicitReleaseCallsReportErrors) {
     ASSERT_OK(other);
     // A device's group belongs to one domain: the kernel says so.
     auto again = other->attach(eps_[0].rid);
-    ASSERT_FALSE(again.ok());
+    ASSERT_FALSE(again.has_value());
     EXPECT_FALSE(again.error().message().empty()) << again.error().to_string();
     EXPECT_OK(dev->detach());
     EXPECT_OK(dom->destroy());
@@ -185,7 +185,7 @@ TEST_F(Vm, KernelMessagesReachErrors) {
     auto dom = ctx().create_domain();
     ASSERT_OK(dom);
     auto bad = dom->map(kGpa + 1, ram_.data(), kRam);
-    ASSERT_FALSE(bad.ok());
+    ASSERT_FALSE(bad.has_value());
     EXPECT_EQ(bad.error().code(), EINVAL);
     EXPECT_EQ(bad.error().op(), "map");
     EXPECT_FALSE(bad.error().message().empty());
@@ -198,7 +198,7 @@ TEST_F(Vm, KernelMessagesReachErrors) {
     auto b1 = dev->bind(*pasid, {.gpgd = kGpa});
     ASSERT_OK(b1);
     auto b2 = dev->bind(*pasid, {.gpgd = kGpa});
-    ASSERT_FALSE(b2.ok());
+    ASSERT_FALSE(b2.has_value());
     EXPECT_EQ(b2.error().code(), EBUSY) << b2.error().to_string();
     EXPECT_NE(b2.error().message().find("bind"), std::string::npos) << b2.error().to_string();
 }
@@ -236,8 +236,8 @@ protected:
     std::string read4(std::uint64_t iova) {
         std::byte buf[4] = {};
         auto r = emu::dma(*dev_, pasid_->hpasid(), iova, buf, {});
-        EXPECT_TRUE(r.ok()) << r.error().to_string();
-        if (!r.ok() || r->faulted)
+        EXPECT_TRUE(r.has_value()) << r.error().to_string();
+        if (!r.has_value() || r->faulted)
             return "fault";
         return std::string(reinterpret_cast<const char*>(buf), 4);
     }
@@ -375,9 +375,9 @@ TEST_F(Bound, PageRequestReadAndAnswered) {
     EXPECT_OK(ctx().respond(*pr, PageResponseCode::Invalid));
     // Answered once: a second answer names a request that is gone.
     auto again = ctx().respond(*pr, PageResponseCode::Invalid);
-    EXPECT_FALSE(again.ok());
+    EXPECT_FALSE(again.has_value());
     auto second = ctx().fault_queue();
-    ASSERT_FALSE(second.ok());
+    ASSERT_FALSE(second.has_value());
     EXPECT_EQ(second.error().code(), EBUSY);
 }
 
@@ -392,12 +392,12 @@ TEST_F(Bound, ManyThreadsShareOneContext) {
             for (int i = 0; i < kCalls; i++) {
                 auto inv = Invalidation::range(Cache::Iotlb, pasid(),
                                                kIova + (t * kCalls + i) * 0x1000ull, 0x1000);
-                if (!dev_->invalidate(*inv).ok())
+                if (!dev_->invalidate(*inv).has_value())
                     failures++;
                 q.add(*inv);
             }
             auto out = dev_->invalidate(q);
-            if (!out.ok() || !out->complete())
+            if (!out.has_value() || !out->complete())
                 failures++;
             if (!read4(kIova).starts_with("A"))
                 failures++;
@@ -430,10 +430,10 @@ TEST_F(Vm, ForkedChildKilledWithLiveObjects) {
         std::vector<Binding> binds;
         for (int i = 0; i < 16; i++) {
             auto p = c->alloc_pasid({.gpasid = 100u + i});
-            if (!p.ok())
+            if (!p.has_value())
                 ::_exit(2);
             auto b = dev->bind(*p, {.gpgd = kGpa});
-            if (!b.ok())
+            if (!b.has_value())
                 ::_exit(3);
             pasids.push_back(std::move(*p));
             binds.push_back(std::move(*b));
@@ -441,7 +441,10 @@ TEST_F(Vm, ForkedChildKilledWithLiveObjects) {
         auto fq = c->fault_queue();
         std::byte one[1];
         (void)emu::dma(*dev, pasids[0].hpasid(), kIova, one, {}); // a pending request
-        char ok = (c.ok() && dom.ok() && map.ok() && dev.ok() && fq.ok()) ? 'y' : 'n';
+        char ok = (c.has_value() && dom.has_value() && map.has_value() && dev.has_value() &&
+                   fq.has_value())
+                          ? 'y'
+                          : 'n';
         if (::write(pipefd[1], &ok, 1) != 1)
             ::_exit(4);
         ::pause();

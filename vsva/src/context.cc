@@ -61,28 +61,28 @@ void probe_info_size(const Core& core, Info& info) {
     info.kernel_info_size = static_cast<std::uint32_t>(lo);
 }
 
-Error open_error(int err, const char* path) {
+Unexpected open_error(int err, const char* path) {
     switch (err) {
     case ENOENT:
-        return Error(err, "open",
-                     fmt::format("{} does not exist: the vsva kernel module is not loaded "
-                                 "(load it with `modprobe vsva`)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("{} does not exist: the vsva kernel module is not loaded "
+                                "(load it with `modprobe vsva`)",
+                                path));
     case ENXIO:
     case ENODEV:
-        return Error(err, "open",
-                     fmt::format("{} has no driver behind it: the vsva module was unloaded "
-                                 "(load it with `modprobe vsva`)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("{} has no driver behind it: the vsva module was unloaded "
+                                "(load it with `modprobe vsva`)",
+                                path));
     case EACCES:
     case EPERM:
-        return Error(err, "open",
-                     fmt::format("permission denied on {} (mode 0660, root-owned): run as root, "
-                                 "or give this user the device's group (a udev rule with "
-                                 "GROUP=/MODE= for vsva)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("permission denied on {} (mode 0660, root-owned): run as root, "
+                                "or give this user the device's group (a udev rule with "
+                                "GROUP=/MODE= for vsva)",
+                                path));
     default:
-        return Error(err, "open", fmt::format("cannot open {}", path));
+        return fail(err, "open", fmt::format("cannot open {}", path));
     }
 }
 
@@ -100,9 +100,9 @@ Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
     if (auto r = core->call(raw, "get-info"); !r) {
         Error e = std::move(r).error();
         if (e.code() == ENOTTY)
-            return Error(ENOTTY, "get-info",
-                         fmt::format("{} is not a vsva device (VSVA_GET_INFO unknown)", opts.path));
-        return e;
+            return fail(ENOTTY, "get-info",
+                        fmt::format("{} is not a vsva device (VSVA_GET_INFO unknown)", opts.path));
+        return Unexpected(std::move(e));
     }
     Info& info = core->info;
     info.uapi_version = raw.out_uapi_version;
@@ -124,9 +124,9 @@ Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
     core->err_msg = true;
 
     if (info.uapi_version != VSVA_UAPI_VERSION)
-        return Error(EPROTO, "open",
-                     fmt::format("the kernel speaks vsva UAPI v{}, this library v{}",
-                                 info.uapi_version, VSVA_UAPI_VERSION));
+        return fail(EPROTO, "open",
+                    fmt::format("the kernel speaks vsva UAPI v{}, this library v{}",
+                                info.uapi_version, VSVA_UAPI_VERSION));
 
     const auto want = static_cast<std::uint64_t>(opts.require);
     if (std::uint64_t missing = want & ~info.features) {
@@ -138,9 +138,9 @@ Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
             list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", feature_description(f),
                                 feature_macro(f));
         }
-        return Error(EOPNOTSUPP, "open",
-                     fmt::format("kernel too old for this feature: vsva module {} lacks {}",
-                                 info.module_version_string(), list));
+        return fail(EOPNOTSUPP, "open",
+                    fmt::format("kernel too old for this feature: vsva module {} lacks {}",
+                                info.module_version_string(), list));
     }
     return Access::make_context(std::move(core));
 }

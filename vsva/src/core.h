@@ -115,13 +115,13 @@ struct Core {
             arg.err_len = 0;
             if (rc < 0) [[unlikely]] {
                 msg[sizeof(msg) - 1] = '\0';
-                return Error(-rc, op, std::string(msg));
+                return fail(-rc, op, std::string(msg));
             }
             return {};
         } else {
             int rc = ioctl(cookie, fd, cmd, &arg);
             if (rc < 0) [[unlikely]]
-                return Error(-rc, op);
+                return fail(-rc, op);
             return {};
         }
     }

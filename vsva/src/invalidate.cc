@@ -18,8 +18,8 @@ constexpr std::uint8_t kAllCaches =
         VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_DEV_IOTLB | VSVA_CACHE_INV_TYPE_PASID;
 constexpr std::uint32_t kPasidLimit = 1u << 20;
 
-Error inval(std::string msg) {
-    return Error(EINVAL, "invalidate", std::move(msg));
+Unexpected inval(std::string msg) {
+    return fail(EINVAL, "invalidate", std::move(msg));
 }
 
 Result<void> check_caches(CacheSet caches) {
@@ -42,7 +42,7 @@ Result<void> check_pasid(std::uint32_t pasid) {
 
 Result<Invalidation> Invalidation::domain(CacheSet caches) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (caches.has(Cache::DeviceTlb))
         return inval("the device TLB cannot be invalidated at domain granularity");
     Invalidation inv;
@@ -53,9 +53,9 @@ Result<Invalidation> Invalidation::domain(CacheSet caches) {
 
 Result<Invalidation> Invalidation::pasid(CacheSet caches, std::uint32_t pasid) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (auto r = check_pasid(pasid); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     Invalidation inv;
     inv.cache_ = caches.bits();
     inv.granu_ = VSVA_INV_GRANU_PASID;
@@ -67,11 +67,11 @@ Result<Invalidation> Invalidation::pasid(CacheSet caches, std::uint32_t pasid) {
 Result<Invalidation> Invalidation::range(CacheSet caches, std::uint32_t pasid, std::uint64_t addr,
                                          std::uint64_t size, Granule granule, Leaf leaf) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (caches.has(Cache::PasidCache))
         return inval("the PASID cache cannot be invalidated by address range");
     if (auto r = check_pasid(pasid); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     const auto g = static_cast<std::uint64_t>(granule);
     if (granule != Granule::Size4K && granule != Granule::Size2M && granule != Granule::Size1G)
         return inval(fmt::format("granule size {:#x} is not 4 KiB, 2 MiB or 1 GiB", g));

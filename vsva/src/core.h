@@ -213,6 +213,9 @@ struct Access {
  */
 Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie);
 
+/** Context::adopt() through a given ioctl function. */
+Result<Context> adopt_with(int fd, Feature require, IoctlFn fn, void* cookie);
+
 /** Submit prepared entries to a target (device id or domain id). */
 Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::uint32_t target,
                                   const std::vector<Invalidation>& entries);

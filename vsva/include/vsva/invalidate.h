@@ -23,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include <vsva/export.h> // first: states the C++20 requirement
 #include <vsva/result.h>
 
 namespace vsva {
@@ -93,13 +94,13 @@ public:
      * Errors: EINVAL if @caches is empty, has unknown bits or includes the
      * device TLB (not valid at domain granularity).
      */
-    static Result<Invalidation> domain(CacheSet caches);
+    VSVA_EXPORT static Result<Invalidation> domain(CacheSet caches);
 
     /**
      * Every entry of PASID @pasid in @caches.
      * Errors: EINVAL for an empty/unknown cache set, @pasid 0 or >= 2^20.
      */
-    static Result<Invalidation> pasid(CacheSet caches, std::uint32_t pasid);
+    VSVA_EXPORT static Result<Invalidation> pasid(CacheSet caches, std::uint32_t pasid);
 
     /**
      * [@addr, @addr + @size) of PASID @pasid, as @size / @granule granules.
@@ -108,9 +109,10 @@ public:
      * @granule, @size is 0 or not a multiple of @granule, or the range
      * wraps past 2^64.
      */
-    static Result<Invalidation> range(CacheSet caches, std::uint32_t pasid, std::uint64_t addr,
-                                      std::uint64_t size, Granule granule = Granule::Size4K,
-                                      Leaf leaf = Leaf::No);
+    VSVA_EXPORT static Result<Invalidation> range(CacheSet caches, std::uint32_t pasid,
+                                                  std::uint64_t addr, std::uint64_t size,
+                                                  Granule granule = Granule::Size4K,
+                                                  Leaf leaf = Leaf::No);
 
     CacheSet caches() const noexcept { return CacheSet::from_bits(cache_); }
     Granularity granularity() const noexcept { return static_cast<Granularity>(granu_); }
@@ -209,7 +211,7 @@ public:
      * The requests as they will be submitted: merged with Merge::Yes (in
      * queue order), as queued with Merge::No.  Does not empty the queue.
      */
-    std::vector<Invalidation> prepared() const;
+    VSVA_EXPORT std::vector<Invalidation> prepared() const;
 
 private:
     friend struct detail::Access;

@@ -4,6 +4,12 @@
  * same, an older (smaller struct, fewer features) and a newer (larger
  * struct, unknown features) kernel; required features; open errors.
  */
+#include <cerrno>
+#include <cstddef>
+
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "fake_kernel.h"
@@ -12,6 +18,62 @@ namespace vsva {
 namespace {
 
 using test::FakeKernel;
+
+bool fd_open(int fd) {
+    return ::fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Issue 12: a VMM handed an open fd negotiates as open() does. */
+TEST(Adopt, NegotiatesLikeOpenAndOwnsTheFd) {
+    FakeKernel k;
+    k.info_size = offsetof(vsva_info, out_features); // an older kernel
+    const int fd = ::open("/dev/null", O_RDWR);      // no O_CLOEXEC, as received
+    ASSERT_GE(fd, 0);
+    {
+        auto ctx = k.adopt(fd);
+        ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
+        EXPECT_EQ(ctx->fd(), fd);
+        EXPECT_EQ(ctx->info().kernel_info_size, offsetof(vsva_info, out_features));
+        EXPECT_EQ(ctx->info().max_batch, 128u);
+        EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC) << "set, as open() does";
+    }
+    EXPECT_FALSE(fd_open(fd)) << "closed with the Context";
+}
+
+TEST(Adopt, RequiredFeatureMissingClosesTheFd) {
+    FakeKernel k;
+    const int fd = ::open("/dev/null", O_RDWR);
+    auto ctx = k.adopt(fd, Feature::PageRequest);
+    ASSERT_FALSE(ctx.has_value());
+    EXPECT_EQ(ctx.error().code(), EOPNOTSUPP);
+    EXPECT_NE(ctx.error().message().find("VSVA_FEAT_PAGE_REQUEST"), std::string::npos);
+    EXPECT_FALSE(fd_open(fd));
+}
+
+TEST(Adopt, BadFds) {
+    FakeKernel k;
+    auto closed = k.adopt(1000);
+    ASSERT_FALSE(closed.has_value());
+    EXPECT_EQ(closed.error().code(), EBADF);
+    EXPECT_EQ(closed.error().op(), "adopt");
+    const int ro = ::open("/dev/null", O_RDONLY);
+    auto r = k.adopt(ro);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), EBADF);
+    EXPECT_NE(r.error().message().find("O_RDWR"), std::string::npos);
+    EXPECT_FALSE(fd_open(ro));
+    EXPECT_EQ(k.get_info_calls, 0);
+}
+
+TEST(Adopt, NotAVsvaDevice) {
+    // The real ioctl on /dev/null: ENOTTY, named as not a vsva device.
+    const int fd = ::open("/dev/null", O_RDWR);
+    auto ctx = Context::adopt(fd);
+    ASSERT_FALSE(ctx.has_value());
+    EXPECT_EQ(ctx.error().code(), ENOTTY);
+    EXPECT_NE(ctx.error().message().find("is not a vsva device"), std::string::npos);
+    EXPECT_FALSE(fd_open(fd));
+}
 
 TEST(Negotiate, SameKernel) {
     FakeKernel k;

@@ -11,8 +11,13 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <thread>
 
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -407,6 +412,137 @@ TEST_F(Bound, ManyThreadsShareOneContext) {
         th.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(counters(ctx()).invalidations, before + kThreads * (kCalls + 1));
+}
+
+/* ---- an fd handed over by a privileged helper (the libvirt model) ---- */
+
+bool send_fd(int sock, int fd) {
+    char byte = 'f';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf;
+    msg.msg_controllen = sizeof(buf);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return ::sendmsg(sock, &msg, 0) == 1;
+}
+
+int recv_fd(int sock) {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf;
+    msg.msg_controllen = sizeof(buf);
+    if (::recvmsg(sock, &msg, 0) != 1)
+        return -1;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+/*
+ * Issue 12: a privileged parent opens /dev/vsva (mode 0600 root for the
+ * test) and passes the fd over a UNIX socket to a child running as uid
+ * 1000, which cannot open the node itself; the child adopts the fd with the
+ * same negotiation as open() and makes objects with it.
+ */
+TEST_F(Vm, AdoptsAnFdPassedWithScmRights) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges in the child";
+    if (base_.empty())
+        GTEST_SKIP() << "no " << kDebugfs << "/summary";
+    int sv[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 && errno == EAFNOSUPPORT)
+        GTEST_SKIP() << "no AF_UNIX in this kernel (CONFIG_UNIX)";
+    ASSERT_GE(sv[0], 0) << std::strerror(errno);
+    struct stat st {};
+    ASSERT_EQ(::stat("/dev/vsva", &st), 0);
+    ASSERT_EQ(::chmod("/dev/vsva", 0600), 0);
+    // Whatever happens below, the node gets its mode back.
+    std::unique_ptr<void, std::function<void(void*)>> restore(
+            reinterpret_cast<void*>(1), [&](void*) { ::chmod("/dev/vsva", st.st_mode & 07777); });
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // The unprivileged VMM.  It must neither use nor destroy the
+        // parent's objects: it only ever leaves through _exit().
+        ::close(sv[0]);
+        auto report = [&](const std::string& what) {
+            (void)!::write(sv[1], what.data(), what.size());
+            ::_exit(0);
+        };
+        if (::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 || ::setuid(1000) != 0)
+            report("cannot drop to uid 1000");
+        const int own = ::open("/dev/vsva", O_RDWR | O_CLOEXEC);
+        if (own >= 0 || errno != EACCES)
+            report("uid 1000 could open /dev/vsva itself (fd " + std::to_string(own) + ", errno " +
+                   std::to_string(errno) + ")");
+        if (::write(sv[1], "r", 1) != 1)
+            ::_exit(1);
+        const int fd = recv_fd(sv[1]);
+        if (fd < 0)
+            report("no fd received");
+        auto ctx = Context::adopt(fd, Feature::Nesting);
+        if (!ctx)
+            report("adopt: " + ctx.error().to_string());
+        auto dom = ctx->create_domain();
+        auto pasid = ctx->alloc_pasid({.gpasid = 7});
+        if (!dom || !pasid)
+            report("objects: " + (dom ? pasid.error() : dom.error()).to_string());
+        const bool cloexec = ::fcntl(ctx->fd(), F_GETFD) & FD_CLOEXEC;
+        const std::string line = "ok uapi " + std::to_string(ctx->info().uapi_version) + " info " +
+                                 std::to_string(ctx->info().kernel_info_size) + " gpasid " +
+                                 std::to_string(pasid->gpasid().value_or(0)) + " cloexec " +
+                                 std::to_string(cloexec);
+        if (::write(sv[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            ::_exit(1);
+        char done;
+        (void)!::read(sv[1], &done, 1); // hold the objects until the parent has looked
+        ::_exit(0);
+    }
+    ::close(sv[1]);
+    char ready = 0;
+    const ssize_t n = ::read(sv[0], &ready, 1);
+    restore.reset();
+    ASSERT_EQ(n, 1);
+    if (ready != 'r') {
+        char rest[256] = {};
+        (void)!::read(sv[0], rest, sizeof(rest) - 1);
+        ::waitpid(pid, nullptr, 0);
+        FAIL() << "child: " << ready << rest;
+    }
+    // The privileged helper: open, pass, close its own copy.
+    const int fd = ::open("/dev/vsva", O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_fd(sv[0], fd));
+    ::close(fd);
+    char line[256] = {};
+    ASSERT_GT(::read(sv[0], line, sizeof(line) - 1), 0);
+    EXPECT_STREQ(line,
+                 ("ok uapi 1 info " + std::to_string(sizeof(vsva_info)) + " gpasid 7 cloexec 1")
+                         .c_str());
+    // The child's context and PASID exist, held only through the passed fd.
+    auto live = summary();
+    EXPECT_EQ(live["contexts"], base_["contexts"] + 1);
+    EXPECT_EQ(live["pasids"], base_["pasids"] + 1);
+    ASSERT_EQ(::write(sv[0], "x", 1), 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ::close(sv[0]);
+    EXPECT_TRUE(wait_for([&] { return summary() == base_; })) << "the child's objects went";
 }
 
 /* ---- teardown by the kernel ----------------------------------------- */

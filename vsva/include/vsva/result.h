@@ -39,7 +39,7 @@ namespace vsva {
  * kernel's sentence for the failing call, or a library sentence (e.g. the
  * feature an old kernel lacks), or empty.
  */
-class VSVA_EXPORT Error {
+class Error {
 public:
     /** Build an error; @op must point to static storage (a literal). */
     Error(int code, const char* op, std::string message = {}) noexcept
@@ -52,13 +52,13 @@ public:
     /** The kernel's or the library's explanation; may be empty. */
     const std::string& message() const noexcept { return message_; }
     /** The errno's symbolic name, e.g. "EBUSY" ("E?" if unknown). */
-    std::string_view code_name() const noexcept;
+    VSVA_EXPORT std::string_view code_name() const noexcept;
 
     /**
      * One line: "bind: EBUSY (Device or resource busy): PASID 17 is ..."
      * (the message part only when there is one).
      */
-    std::string to_string() const;
+    VSVA_EXPORT std::string to_string() const;
 
     friend bool operator==(const Error& a, const Error& b) noexcept {
         return a.code_ == b.code_ && a.op() == b.op() && a.message_ == b.message_;
@@ -87,7 +87,16 @@ inline Unexpected fail(int code, const char* op, std::string message = {}) {
 
 } // namespace vsva
 
-/** fmt::format("{}", error) prints Error::to_string(). */
+#ifndef VSVA_NO_FMT
+/*
+ * fmt::format("{}", error) prints Error::to_string().  Why libfmt is in a
+ * public header, and the contract: this specialisation is all of it; it
+ * only uses formatter<string_view>, so any libfmt >= 9 works, and it is
+ * compiled with the user's libfmt.  libvsva.so uses libfmt internally but
+ * exports no fmt symbol and passes no fmt type across its ABI (fmt's
+ * versioned inline namespace keeps two libfmt majors apart in one
+ * process).  Define VSVA_NO_FMT to leave libfmt out of the headers.
+ */
 template <>
 struct fmt::formatter<vsva::Error> : fmt::formatter<std::string_view> {
     template <class FormatContext>
@@ -95,5 +104,6 @@ struct fmt::formatter<vsva::Error> : fmt::formatter<std::string_view> {
         return fmt::formatter<std::string_view>::format(e.to_string(), ctx);
     }
 };
+#endif // VSVA_NO_FMT
 
 #endif // VSVA_RESULT_H

@@ -183,7 +183,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 		      GFP_KERNEL);
 	if (rc)
 		goto out_free;
-	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id);
+	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id, &ctx->lock);
 	if (!ctx->set) {
 		rc = -ENOMEM;
 		goto out_id;

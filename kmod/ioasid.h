@@ -54,7 +54,7 @@ struct vsva_ioasid_set {
 	u32 id;
 	const void *token;
 	u32 ctx_id;
-	struct mutex *owner_lock;
+	struct mutex *owner_lock;	/* the owner's, see @owner_lock */
 	struct vsva_user *user;
 	u32 quota;
 	u32 nr;
@@ -68,7 +68,7 @@ int vsva_ioasid_init(void);
 void vsva_ioasid_exit(void);
 /* The calling task's user is charged for the set's PASIDs. */
 struct vsva_ioasid_set *vsva_ioasid_set_alloc(const void *token, u32 ctx_id,
-					      struct mutex *owner_lock);
+					      struct mutex *owner_lock /* ctx */);
 /* Frees every PASID left in @set (FREE notifications). */
 void vsva_ioasid_set_empty(struct vsva_ioasid_set *set);
 /* Frees the (empty) set itself, when its context is freed. */

@@ -66,7 +66,8 @@ static int vsva_targets_get(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			 target_id);
 		return -EINVAL;
 	}
-	t->devs = kcalloc(t->dom->nr_devices, sizeof(*t->devs), GFP_KERNEL);
+	t->devs = kcalloc(t->dom->nr_devices, sizeof(*t->devs),
+			  GFP_KERNEL_ACCOUNT);
 	if (!t->devs)
 		return -ENOMEM;
 	list_for_each_entry(dev, &t->dom->devices, dom_node)

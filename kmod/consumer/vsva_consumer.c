@@ -13,11 +13,12 @@
  *   stats    alloc/free/bind/unbind counts and what is live
  *   events   the last events, oldest first
  *   unbind   write "CTX TARGET PASID [domain]": unbind through the kapi
- *   result   the last unbind's or hold's errno and message
+ *            (test hook: only built with kbuild VSVA_TEST_HOOKS=1)
+ *   result   the last unbind's errno and message
  *   hold     write "get CTX PASID": take a handle on a PASID of a context;
  *            write "put PASID": drop the handle this module holds on it
  *            (-ENOENT when it holds none: it cannot drop anyone else's);
- *            read: the PASIDs held
+ *            read: the PASIDs held (test hook, as unbind)
  *   clear    write anything: reset counts and log
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -128,6 +129,7 @@ static int vc_result_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vc_result);
 
+#ifdef VSVA_TEST_HOOKS
 static ssize_t vc_unbind_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
@@ -268,6 +270,7 @@ static const struct file_operations vc_hold_fops = {
 	.release = single_release,
 	.write = vc_hold_write,
 };
+#endif
 
 static ssize_t vc_clear_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
@@ -297,8 +300,10 @@ static int __init vc_init(void)
 	debugfs_create_file("stats", 0444, vc_dir, NULL, &vc_stats_fops);
 	debugfs_create_file("events", 0444, vc_dir, NULL, &vc_events_fops);
 	debugfs_create_file("result", 0444, vc_dir, NULL, &vc_result_fops);
+#ifdef VSVA_TEST_HOOKS
 	debugfs_create_file("unbind", 0200, vc_dir, NULL, &vc_unbind_fops);
 	debugfs_create_file("hold", 0600, vc_dir, NULL, &vc_hold_fops);
+#endif
 	debugfs_create_file("clear", 0200, vc_dir, NULL, &vc_clear_fops);
 	return 0;
 }

@@ -86,7 +86,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	rc = vsva_ctx_reserve(ctx);
 	if (rc)
 		goto out_free;
-	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id);
+	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id, &ctx->lock);
 	if (!ctx->set) {
 		rc = -ENOMEM;
 		goto out_id;
@@ -327,6 +327,7 @@ static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
 {
 	struct vsva_pasid_alloc *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_ioasid *ioasid;
 	int rc;
 
 	if (cmd->flags & ~VSVA_PASID_GPASID_VALID) {
@@ -339,19 +340,23 @@ static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	}
 	mutex_lock(&ctx->lock);
-	rc = vsva_ioasid_alloc(ctx->set, cmd->min, cmd->max,
-			       cmd->flags & VSVA_PASID_GPASID_VALID,
-			       cmd->gpasid, &cmd->out_hpasid, ucmd->err);
-	if (rc)
+	ioasid = vsva_ioasid_reserve(ctx->set, cmd->min, cmd->max,
+				     cmd->flags & VSVA_PASID_GPASID_VALID,
+				     cmd->gpasid, ucmd->err);
+	if (IS_ERR(ioasid)) {
+		rc = PTR_ERR(ioasid);
 		goto out_unlock;
+	}
+	cmd->out_hpasid = ioasid->id;
 	/*
-	 * Returned under the same hold of ctx->lock: no other thread of this
-	 * context can bind, free or re-allocate the PASID before the caller
-	 * knows it, so taking it back frees exactly this allocation.
+	 * Reserved, not yet published: nobody finds the PASID and no ALLOC
+	 * was sent, so a failed copy takes back exactly this reservation.
 	 */
 	rc = vsva_ucmd_respond(ucmd);
 	if (rc)
-		WARN_ON(vsva_ioasid_free(ctx->set, cmd->out_hpasid, NULL));
+		vsva_ioasid_abort(ioasid);
+	else
+		vsva_ioasid_commit(ioasid);
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return rc;

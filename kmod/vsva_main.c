@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -22,6 +23,7 @@
 #include <linux/vsva.h>
 #include <vsva/kapi.h>
 
+#include "account.h"
 #include "emu/emu.h"
 #include "ioasid.h"
 #include "vsva_priv.h"
@@ -160,15 +162,19 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_addr_widths = VSVA_AW_48 | VSVA_AW_57;
 	info->out_pasid_bits = VSVA_PASID_BITS;
 	info->out_gpa_bits = VSVA_GPA_BITS;
-	info->out_pasid_quota = ucmd->ctx->set->quota;
+	/* The context's quota, capped by what one user may hold at all. */
+	info->out_pasid_quota = min_t(u32, ucmd->ctx->set->quota,
+				      READ_ONCE(vsva_max_user_pasids));
 	info->out_max_batch = VSVA_MAX_BATCH;
 	info->out_module_version = VSVA_MODULE_VERSION;
 	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
 			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
 			     VSVA_FEAT_INV_SEPARATE_DEVTLB;
+	/* A query, not a privileged action: no audit record. */
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
-				capable(CAP_IPC_LOCK)) ? ~0ULL : lim;
+				ns_capable_noaudit(&init_user_ns,
+						   CAP_IPC_LOCK)) ? ~0ULL : lim;
 	return 0;
 }
 

@@ -423,7 +423,8 @@ struct vsva_fault {
  * @out_addr_widths: VSVA_AW_* stage-1 widths accepted
  * @out_pasid_bits: width of the system-wide PASID space (20)
  * @out_gpa_bits: stage-2 input (guest-physical) address width
- * @out_pasid_quota: PASIDs this context may allocate
+ * @out_pasid_quota: PASIDs this context may allocate: its quota, capped by
+ *	the per-user limit (PASIDs its other contexts hold count against it)
  * @out_max_batch: maximum entries of one %VSVA_CACHE_INVALIDATE_BATCH
  * @out_features: VSVA_FEAT_*
  * @out_max_pinned: bytes this context may pin (the caller's RLIMIT_MEMLOCK;

@@ -101,6 +101,9 @@ int tracked(Shared* sh, int t, F&& f) {
                 rc |= tracked(sh, 0, [&] {
                     return ctx.Bind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN);
                 });
+                rc |= tracked(sh, 0, [&] {
+                    return ctx.Unbind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN);
+                });
                 rc |= tracked(sh, 0, [&] { return pasid_free(ctx.fd(), p); });
             }
             sh->errors[0] += rc != 0;

@@ -104,7 +104,7 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err)
 {
-	unsigned int nth = READ_ONCE(vsva_fail_bind_nth);
+	unsigned int nth = vsva_test_fail_bind_nth();
 	u32 hpasid = data->hpasid;
 	struct vsva_ioasid *ioasid;
 	struct vsva_targets t;

@@ -261,8 +261,10 @@ TEST(KillUnderLoad, FiftyKillsLeaveNothing) {
                     total[t], errors[t]);
     EXPECT_GT(mid_call, 0) << "no kill landed mid-call: the test did not test that";
     EXPECT_EQ(waited, 0) << "the context outlived its process";
-    for (int t = 0; t < kThreads; t++)
+    for (int t = 0; t < kThreads; t++) {
         EXPECT_GT(total[t], 0) << kThreadName[t] << " made no call";
+        EXPECT_EQ(errors[t], 0) << kThreadName[t] << ": a call failed under load";
+    }
     munmap(sh, sizeof(Shared));
 }
 

@@ -120,7 +120,7 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 		return 1;
 	}
 	/* Paging-structure cache: the PT table of this 2M region. */
-	if (emu_cache_lookup(&emu_iotlb, tag, 0, pasid, EMU_K_PDE, 21,
+	if (emu_cache_lookup(&emu_dom(dom)->iotlb, tag, 0, pasid, EMU_K_PDE, 21,
 			     iova & ~(SZ_2M - 1ULL), &pde)) {
 		table = pde.out;
 		perm = pde.perm;
@@ -212,7 +212,7 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 				.va = iova & ~(SZ_2M - 1ULL), .out = table,
 			};
 
-			emu_cache_insert(&emu_iotlb, &e);
+			emu_cache_insert(&emu_dom(dom)->iotlb, &e);
 		}
 		continue;
 fault:

@@ -357,15 +357,14 @@ int vsva_emu_ctx_init(struct vsva_ctx *ctx)
 void vsva_emu_ctx_fini(struct vsva_ctx *ctx)
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
-	unsigned long flags;
 
 	if (!ec)
 		return;
 	emu_prq_cancel(ctx, 0, 0, true);
 	if (ec->fq) {
-		spin_lock_irqsave(&ec->fq->lock, flags);
+		spin_lock(&ec->fq->lock);
 		ec->fq->dead = true;
-		spin_unlock_irqrestore(&ec->fq->lock, flags);
+		spin_unlock(&ec->fq->lock);
 		wake_up_interruptible_poll(&ec->fq->wq, EPOLLHUP);
 		emu_fq_put(ec->fq);
 	}
@@ -503,14 +502,31 @@ static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
 			       const struct vsva_fault_unrecoverable *f)
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
-	struct vsva_fault rec = { .type = VSVA_FAULT_DMA_UNRECOV };
+	struct vsva_fault rec;
 
 	if (!ec->fq)
 		return;
-	rec.event = *f;
+	/* Every byte reaches user space: zero the whole record, union tail too. */
+	memset(&rec, 0, sizeof(rec));
+	rec.type = VSVA_FAULT_DMA_UNRECOV;
+	memcpy(&rec.event, f, sizeof(*f));
 	emu_fq_push(ec->fq, dev->obj.id, &rec, false);
 }
 
+/*
+ * VSVA_EMU_DMA.  Errors found before anything moved return an errno; once
+ * a byte moved the call returns 0 with what was done, so no output is lost
+ * and nothing is replayed: out_done bytes moved, and either the access
+ * stopped at a fault (VSVA_EMU_DMA_FAULTED, out_fault; with
+ * VSVA_EMU_DMA_PAGE_REQ and out_grpid when a page request is pending for
+ * it), or it stopped at an error with out_done < len and no flag (a bad
+ * user buffer, the device gone, a signal while waiting for a page
+ * response): repeating the rest reports that error.  A signal while waiting
+ * withdraws the page request and returns -EINTR when nothing moved (never
+ * -ERESTARTSYS: a restart would repeat the whole transfer).  The flags and
+ * out_grpid describe the last fault only: a page request answered SUCCESS
+ * after which the access completed leaves none of them set.
+ */
 int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 {
 	const u32 known = VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_PRIV |
@@ -557,7 +573,7 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		u64 iova = cmd->iova + done;
 		size_t chunk = min_t(u64, cmd->len - done,
 				     PAGE_SIZE - offset_in_page(iova));
-		struct vsva_fault_unrecoverable f = {};
+		struct vsva_fault_unrecoverable f;
 		struct emu_prq *prq;
 		bool recov;
 		u32 code;
@@ -586,7 +602,7 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		rc = 0;
 		atomic64_inc(&ctx->counters.faults);
 		cmd->out_flags |= VSVA_EMU_DMA_FAULTED;
-		cmd->out_fault = f;
+		memcpy(&cmd->out_fault, &f, sizeof(f));
 		if (!recov || !(dev->enabled & VSVA_ATTACH_ENABLE_PRI) ||
 		    retries >= EMU_PRQ_RETRIES ||
 		    emu_prq_queue(ctx, dev, cmd->pasid, iova, access,
@@ -604,12 +620,22 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		rc = emu_prq_wait(ctx, prq, &code);
 		if (rc || code != VSVA_PAGE_RESP_SUCCESS)
 			break;
-		/* Answered SUCCESS: retry the access. */
+		/* Answered SUCCESS: retry the access; the fault is gone. */
 		retries++;
-		cmd->out_flags &= ~VSVA_EMU_DMA_FAULTED;
+		cmd->out_flags = 0;
+		cmd->out_grpid = 0;
 		memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
 	}
 	cmd->out_done = done;
+	if (rc) {
+		/* Withdrawn (signal) or never raised: no fault to report. */
+		cmd->out_flags = 0;
+		cmd->out_grpid = 0;
+		memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
+		/* Bytes moved: report them rather than lose them. */
+		if (done)
+			rc = 0;
+	}
 	if (bounce != small)
 		free_page((unsigned long)bounce);
 out_put:

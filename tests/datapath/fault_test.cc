@@ -607,10 +607,19 @@ TEST_F(FaultQueue, RecreatedOnceTheFdIsClosed) {
 TEST_F(PageRequest, NoPageRequestOnceTheFdIsClosed) {
     close(ffd_);
     ffd_ = -1;
-    struct vsva_emu_dma d;
+    struct vsva_emu_dma d = {};
     uint64_t v;
     // Nobody could answer: an unrecoverable fault, at once, even with WAIT.
-    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, &v, 8, VSVA_EMU_DMA_WAIT, &d), 0);
+    std::atomic<int> rc{1};
+    std::thread t([&] { rc = ctx_.Dma(dev_, pasid_, kVa, &v, 8, VSVA_EMU_DMA_WAIT, &d); });
+    for (int i = 0; i < 300 && rc == 1; i++)
+        usleep(10000);
+    bool returned = rc != 1;
+    for (uint32_t g = 0; g < 512 && rc == 1; g++) // unblock a waiting DMA
+        ctx_.PageResponse(dev_, g, VSVA_PAGE_RESP_INVALID);
+    t.join();
+    ASSERT_TRUE(returned) << "the DMA waited for a request nobody can see";
+    ASSERT_EQ(rc.load(), 0);
     EXPECT_EQ(d.out_flags, (uint32_t)VSVA_EMU_DMA_FAULTED);
     ASSERT_EQ(ctx_.FaultAlloc(&ffd_), 0);
     ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, &v, 8, 0, &d), 0);

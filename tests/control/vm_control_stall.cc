@@ -19,12 +19,12 @@ namespace {
 
 constexpr size_t kRam = 4 << 20;
 constexpr uint64_t kRoot = 0x1000, kPdpt = 0x2000, kPd = 0x3000, kPt = 0x4000;
-constexpr unsigned kPts = 8;             // 8 PT tables: 4096 4K pages
-constexpr uint64_t kDataGpa = 0x100000;  // every page maps here
-constexpr uint64_t kVa = 0x40000000ull;  // 1 GiB: PML4 0, PDPT 1
-constexpr unsigned kIotlbFill = 4096;    // the emulated IOTLB's capacity
-constexpr unsigned kPasidFill = 512;     // the PASID cache's capacity
-constexpr unsigned kDevices = 5;         // bindings = PASIDs x devices
+constexpr unsigned kPts = 8;            // 8 PT tables: 4096 4K pages
+constexpr uint64_t kDataGpa = 0x100000; // every page maps here
+constexpr uint64_t kVa = 0x40000000ull; // 1 GiB: PML4 0, PDPT 1
+constexpr unsigned kIotlbFill = 4096;   // the emulated IOTLB's capacity
+constexpr unsigned kPasidFill = 512;    // the PASID cache's capacity
+constexpr unsigned kDevices = 5;        // bindings = PASIDs x devices
 
 // Set a sysctl-like file for the test, restore it after.
 class Knob {
@@ -177,8 +177,8 @@ TEST(Stall, CloseWithManyBindingsAndFullCachesDoesNotStall) {
     printf("stall: close() of %u bindings: empty caches %.0f ms (%.0f ns/binding), "
            "full caches %.0f ms (%.0f ns/binding), full/empty %.2f; detectors: "
            "soft lockup %s, RCU stall %s\n",
-           got_full, empty / 1e6, empty / got_empty, full / 1e6, full / got_full,
-           full / empty, wd.ok() ? "4 s" : "off", rcu.ok() ? "5 s" : "off");
+           got_full, empty / 1e6, empty / got_empty, full / 1e6, full / got_full, full / empty,
+           wd.ok() ? "4 s" : "off", rcu.ok() ? "5 s" : "off");
     EXPECT_EQ(k.find("soft lockup"), std::string::npos) << k;
     EXPECT_EQ(k.find("rcu_sched self-detected stall"), std::string::npos) << k;
     EXPECT_EQ(k.find("detected stalls"), std::string::npos) << k;

@@ -447,8 +447,8 @@ TEST_F(PageRequest, TeardownWithPendingRequests) {
 // Two host pages; the second made inaccessible to the kernel's user copy.
 struct HalfBadBuffer {
     explicit HalfBadBuffer(int prot2) {
-        p = (uint8_t*)mmap(nullptr, 2 * k4K, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        p = (uint8_t*)mmap(nullptr, 2 * k4K, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
         if (p != MAP_FAILED)
             mprotect(p + k4K, k4K, prot2);
     }
@@ -501,8 +501,7 @@ TEST_F(Datapath, WriteFaultingAfterTheFirstPageReportsBytesMoved) {
         pat[i] = (uint8_t)(i * 11 + 2);
     struct vsva_emu_dma d;
     // Start mid-page: 2 KiB on the first page, then the fault.
-    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa + k4K / 2, pat.data(), pat.size(), VSVA_EMU_DMA_WRITE,
-                       &d),
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa + k4K / 2, pat.data(), pat.size(), VSVA_EMU_DMA_WRITE, &d),
               0);
     EXPECT_EQ(d.out_done, k4K / 2);
     EXPECT_EQ(d.out_flags, (uint32_t)VSVA_EMU_DMA_FAULTED);

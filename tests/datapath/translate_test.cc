@@ -277,9 +277,8 @@ int PageDirty(const void* p) {
     int kf = open("/proc/kpageflags", O_RDONLY);
     uint64_t ent = 0, flags = 0;
     int rc = -1;
-    if (pm >= 0 && kf >= 0 &&
-        pread(pm, &ent, 8, (off_t)((uintptr_t)p / k4K * 8)) == 8 && (ent >> 63) &&
-        (ent & ((1ull << 55) - 1)) &&
+    if (pm >= 0 && kf >= 0 && pread(pm, &ent, 8, (off_t)((uintptr_t)p / k4K * 8)) == 8 &&
+        (ent >> 63) && (ent & ((1ull << 55) - 1)) &&
         pread(kf, &flags, 8, (off_t)((ent & ((1ull << 55) - 1)) * 8)) == 8)
         rc = (flags >> 4) & 1; // KPF_DIRTY
     if (pm >= 0)
@@ -301,7 +300,9 @@ TEST_F(Datapath, WalkerAccessedBitsDirtyTheTablePage) {
     ASSERT_NE(t, MAP_FAILED);
     madvise(t, 4 * k4K, MADV_NOHUGEPAGE);
     memset(t, 0, 4 * k4K);
-    auto q = [&](int table, unsigned idx) -> uint64_t& { return ((uint64_t*)(t + table * k4K))[idx]; };
+    auto q = [&](int table, unsigned idx) -> uint64_t& {
+        return ((uint64_t*)(t + table * k4K))[idx];
+    };
     const uint64_t g = kHiGpa;
     q(0, PageTables::Index(kVa, 4)) = (g + k4K) | kUser;
     q(1, PageTables::Index(kVa, 3)) = (g + 2 * k4K) | kUser;

@@ -3,7 +3,8 @@
  * /sys/kernel/debug/vsva/:
  *   summary        contexts, PASIDs and pinned pages, system-wide
  *   topology       the emulated IOMMU's endpoints (root: write to replace)
- *   fail_bind_nth  test hook: a bind fails on its Nth device (0 = off)
+ *   fail_bind_nth  test hook: a bind fails on its Nth device (0 = off);
+ *                  only in modules built with VSVA_TEST_HOOKS=1
  *   ctx/<id>       one context: its set, PASIDs, bindings, domains,
  *                  devices, pinned pages, counters and backend state
  */
@@ -19,7 +20,9 @@
 #include "ioasid.h"
 #include "vsva_priv.h"
 
+#ifdef VSVA_TEST_HOOKS
 unsigned int vsva_fail_bind_nth;
+#endif
 atomic_t vsva_nr_contexts = ATOMIC_INIT(0);
 
 static struct dentry *vsva_dbg_root;
@@ -165,8 +168,10 @@ void vsva_debugfs_init(void)
 			    &vsva_summary_fops);
 	debugfs_create_file("topology", 0600, vsva_dbg_root, NULL,
 			    &vsva_topology_fops);
+#ifdef VSVA_TEST_HOOKS
 	debugfs_create_u32("fail_bind_nth", 0600, vsva_dbg_root,
 			   &vsva_fail_bind_nth);
+#endif
 	vsva_dbg_ctx_dir = debugfs_create_dir("ctx", vsva_dbg_root);
 }
 

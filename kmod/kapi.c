@@ -104,7 +104,7 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err)
 {
-	unsigned int nth = READ_ONCE(vsva_fail_bind_nth);
+	unsigned int nth = vsva_test_fail_bind_nth();
 	u32 hpasid = data->hpasid;
 	struct vsva_ioasid *ioasid;
 	struct vsva_targets t;
@@ -220,7 +220,7 @@ void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev)
 }
 
 int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
-			 u32 hpasid, struct vsva_errmsg *err)
+			 u32 hpasid, bool strict, struct vsva_errmsg *err)
 {
 	struct vsva_ioasid *ioasid;
 	struct vsva_targets t;
@@ -238,7 +238,7 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		rc = -ENOENT;
 		goto out_put;
 	}
-	for (i = 0; i < t.nr; i++) {
+	for (i = 0; strict && i < t.nr; i++) {
 		if (!xa_load(&t.devs[i]->bound, hpasid)) {
 			vsva_err(err, "unbind: PASID %u is not bound on device %u",
 				 hpasid, t.devs[i]->obj.id);
@@ -246,8 +246,14 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			goto out_put;
 		}
 	}
+	/*
+	 * Not strict: a 5.11 VMM unbinds whenever the guest clears a PASID
+	 * entry it shadowed, also one whose bind had failed; 5.11 VT-d
+	 * answered 0 for an allocated PASID that was not bound.
+	 */
 	for (i = 0; i < t.nr; i++)
-		vsva_unbind_one(ctx, t.devs[i], ioasid);
+		if (xa_load(&t.devs[i]->bound, hpasid))
+			vsva_unbind_one(ctx, t.devs[i], ioasid);
 out_put:
 	vsva_targets_put(&t);
 out_unlock:
@@ -290,7 +296,8 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			rc = -ENOENT;
 			break;
 		}
-		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], err);
+		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], flags,
+						err);
 		if (rc)
 			break;
 		atomic64_inc(&ctx->counters.invalidations);
@@ -368,7 +375,7 @@ int vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			 VSVA_PASID_MAX);
 		return -EINVAL;
 	}
-	return __vsva_unbind_gpasid(ctx, target_id, flags, hpasid, err);
+	return __vsva_unbind_gpasid(ctx, target_id, flags, hpasid, true, err);
 }
 EXPORT_SYMBOL_GPL(vsva_unbind_gpasid);
 
@@ -380,7 +387,7 @@ int vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 
 	if (rc)
 		return rc;
-	if (flags & ~VSVA_TARGET_DOMAIN)
+	if (flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB))
 		return -EOPNOTSUPP;
 	return __vsva_cache_invalidate(ctx, target_id, flags, inv, err);
 }

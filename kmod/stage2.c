@@ -310,3 +310,45 @@ void vsva_s2_unmap_all(struct vsva_ctx *ctx, struct vsva_domain *dom)
 	up_write(&dom->s2_lock);
 	vsva_s2_release(ctx, dom, &gone);
 }
+
+/*
+ * What vsva_s2_unmap() of the same range would do, without doing it: its
+ * errno and message, or 0 and the bytes it would unmap in *@bytes.  Under
+ * ctx->lock (every writer of @dom holds it) the answer stays true until the
+ * caller unmaps, so VSVA_UNMAP can return its output before it commits.
+ */
+int vsva_s2_unmap_bytes(struct vsva_ctx *ctx, struct vsva_domain *dom,
+			u64 gpa, u64 length, u64 *bytes,
+			struct vsva_errmsg *err)
+{
+	struct vsva_s2_map *map;
+	u64 end = gpa + length;
+	int rc = 0;
+
+	lockdep_assert_held(&ctx->lock);
+	*bytes = 0;
+	if (!PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(length) || !length ||
+	    end < gpa) {
+		vsva_err(err, "unmap: gpa 0x%llx length 0x%llx must be 4 KiB aligned and non-empty",
+			 gpa, length);
+		return -EINVAL;
+	}
+	down_read(&dom->s2_lock);
+	list_for_each_entry(map, &dom->maps, node) {
+		u64 mend = map->gpa + ((u64)map->npages << PAGE_SHIFT);
+
+		if (mend <= gpa || map->gpa >= end)
+			continue;
+		if (map->gpa < gpa || mend > end) {
+			vsva_err(err, "unmap: mapping [0x%llx, 0x%llx) straddles the edge of [0x%llx, 0x%llx)",
+				 map->gpa, mend, gpa, end);
+			rc = -EINVAL;
+			break;
+		}
+		*bytes += mend - map->gpa;
+	}
+	up_read(&dom->s2_lock);
+	if (rc)
+		*bytes = 0;
+	return rc;
+}

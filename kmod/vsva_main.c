@@ -6,7 +6,9 @@
  * is _IO(VSVA_TYPE, nr) and carries its size in the leading argsz; the
  * generic size and zero-tail check happens once, here, before any handler.
  * The front end checks only its own wrappers; nesting payloads go down to
- * the IOMMU UAPI layer (iommu_uapi.c) as user pointers.
+ * the IOMMU UAPI layer (iommu_uapi.c) as user pointers.  Objects and
+ * contexts (ids, lookups, creation, destruction) are object.c's; this file
+ * keeps module init, the file operations and the ioctl table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -26,20 +28,6 @@
 
 #define VSVA_MODULE_VERSION ((0 << 16) | (1 << 8) | 0)
 
-/* Every context, by id: for the kernel-internal API and debugfs. */
-static DEFINE_XARRAY_ALLOC1(vsva_ctxs);
-
-void vsva_err(struct vsva_errmsg *err, const char *fmt, ...)
-{
-	va_list args;
-
-	if (!err)
-		return;
-	va_start(args, fmt);
-	vsnprintf(err->buf, sizeof(err->buf), fmt, args);
-	va_end(args);
-}
-
 union vsva_ucmd_buffer {
 	struct vsva_info info;
 	struct vsva_domain_alloc domain_alloc;
@@ -57,115 +45,31 @@ union vsva_ucmd_buffer {
 	struct vsva_emu_counters counters;
 };
 
+/*
+ * One command in flight: @cmd is the kernel copy of the caller's struct;
+ * @out_size bytes of it go back to @ubuffer (vsva_ucmd_respond()).
+ */
 struct vsva_ucmd {
 	struct vsva_ctx *ctx;
 	void __user *ubuffer;
 	u32 user_size;
+	u32 out_size;
 	void *cmd;
 	struct vsva_errmsg *err;
 };
 
-/* ---- objects ----------------------------------------------------------- */
-
-struct vsva_domain *vsva_domain_find(struct vsva_ctx *ctx, u32 id)
-{
-	struct vsva_obj *obj;
-
-	lockdep_assert_held(&ctx->lock);
-	obj = xa_load(&ctx->objects, id);
-	if (!obj || obj->type != VSVA_OBJ_DOMAIN)
-		return NULL;
-	return container_of(obj, struct vsva_domain, obj);
-}
-
-struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id)
-{
-	struct vsva_obj *obj;
-
-	lockdep_assert_held(&ctx->lock);
-	obj = xa_load(&ctx->objects, id);
-	if (!obj || obj->type != VSVA_OBJ_DEVICE)
-		return NULL;
-	return container_of(obj, struct vsva_device, obj);
-}
-
-struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id)
-{
-	struct vsva_device *dev = NULL;
-	struct vsva_obj *obj;
-
-	xa_lock(&ctx->objects);
-	obj = xa_load(&ctx->objects, id);
-	if (obj && obj->type == VSVA_OBJ_DEVICE &&
-	    refcount_inc_not_zero(&obj->users))
-		dev = container_of(obj, struct vsva_device, obj);
-	xa_unlock(&ctx->objects);
-	return dev;
-}
-
-void vsva_device_put(struct vsva_device *dev)
-{
-	/* The context holds the last reference; detach drops it. */
-	WARN_ON(refcount_dec_and_test(&dev->obj.users));
-}
-
 /*
- * Unpublish @obj if nobody but the context holds it (-EBUSY otherwise,
- * e.g. an emulated DMA in flight on a device).
+ * Copy the command's struct (its outputs filled in) back to the caller.
+ * The table does it after the handler for plain commands; a command that
+ * creates or destroys something calls it itself, before it commits, so it
+ * never commits a change whose result the caller cannot learn.
  */
-static int vsva_obj_remove(struct vsva_ctx *ctx, struct vsva_obj *obj)
+static int vsva_ucmd_respond(struct vsva_ucmd *ucmd)
 {
-	int rc = 0;
-
-	xa_lock(&ctx->objects);
-	if (refcount_dec_if_one(&obj->users))
-		__xa_erase(&ctx->objects, obj->id);
-	else
-		rc = -EBUSY;
-	xa_unlock(&ctx->objects);
-	return rc;
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd, ucmd->out_size))
+		return -EFAULT;
+	return 0;
 }
-
-/* ---- contexts ---------------------------------------------------------- */
-
-static void vsva_ctx_free(struct kref *ref)
-{
-	struct vsva_ctx *ctx = container_of(ref, struct vsva_ctx, ref);
-
-	vsva_ioasid_set_free(ctx->set);
-	xa_destroy(&ctx->objects);
-	mutex_destroy(&ctx->lock);
-	kfree(ctx);
-}
-
-void vsva_ctx_ref(struct vsva_ctx *ctx)
-{
-	kref_get(&ctx->ref);
-}
-
-void vsva_ctx_unref(struct vsva_ctx *ctx)
-{
-	kref_put(&ctx->ref, vsva_ctx_free);
-}
-
-struct vsva_ctx *vsva_ctx_get(u32 ctx_id)
-{
-	struct vsva_ctx *ctx;
-
-	xa_lock(&vsva_ctxs);
-	ctx = xa_load(&vsva_ctxs, ctx_id);
-	if (ctx && !kref_get_unless_zero(&ctx->ref))
-		ctx = NULL;
-	xa_unlock(&vsva_ctxs);
-	return ctx;
-}
-EXPORT_SYMBOL_GPL(vsva_ctx_get);
-
-void vsva_ctx_put(struct vsva_ctx *ctx)
-{
-	vsva_ctx_unref(ctx);
-}
-EXPORT_SYMBOL_GPL(vsva_ctx_put);
 
 static int vsva_fops_open(struct inode *inode, struct file *filp)
 {
@@ -179,8 +83,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1);
 	kref_init(&ctx->ref);
 	ctx->ops = &vsva_emu_ops;
-	rc = xa_alloc(&vsva_ctxs, &ctx->id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL);
+	rc = vsva_ctx_reserve(ctx);
 	if (rc)
 		goto out_free;
 	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id);
@@ -191,7 +94,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	rc = vsva_emu_ctx_init(ctx);
 	if (rc)
 		goto out_set;
-	xa_store(&vsva_ctxs, ctx->id, ctx, GFP_KERNEL);
+	vsva_ctx_publish(ctx);
 	atomic_inc(&vsva_nr_contexts);
 	vsva_debugfs_ctx_add(ctx);
 	filp->private_data = ctx;
@@ -200,30 +103,10 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 out_set:
 	vsva_ioasid_set_free(ctx->set);
 out_id:
-	xa_erase(&vsva_ctxs, ctx->id);
+	vsva_ctx_unpublish(ctx);
 out_free:
 	kfree(ctx);
 	return rc;
-}
-
-static void vsva_device_destroy(struct vsva_ctx *ctx, struct vsva_device *dev)
-{
-	lockdep_assert_held(&ctx->lock);
-	list_del(&dev->dom_node);
-	dev->dom->nr_devices--;
-	ctx->ops->dev_detach(dev);
-	vsva_topo_release(dev->ep);
-	xa_destroy(&dev->bound);
-	kfree(dev);
-}
-
-static void vsva_domain_destroy(struct vsva_ctx *ctx, struct vsva_domain *dom)
-{
-	lockdep_assert_held(&ctx->lock);
-	vsva_s2_unmap_all(ctx, dom);
-	ctx->ops->domain_fini(dom);
-	xa_destroy(&dom->s2);
-	kfree(dom);
 }
 
 /*
@@ -240,7 +123,7 @@ static int vsva_fops_release(struct inode *inode, struct file *filp)
 	unsigned long id;
 
 	vsva_debugfs_ctx_remove(ctx);
-	xa_erase(&vsva_ctxs, ctx->id);
+	vsva_ctx_unpublish(ctx);
 
 	mutex_lock(&ctx->lock);
 	ctx->dead = true;
@@ -251,24 +134,11 @@ static int vsva_fops_release(struct inode *inode, struct file *filp)
 							  obj));
 	vsva_emu_ctx_fini(ctx);
 	vsva_ioasid_set_empty(ctx->set);
-	xa_for_each(&ctx->objects, id, obj) {
-		if (obj->type != VSVA_OBJ_DEVICE)
-			continue;
-		if (WARN_ON(vsva_obj_remove(ctx, obj)))
-			continue;
-		vsva_device_destroy(ctx, container_of(obj, struct vsva_device,
-						      obj));
-	}
-	xa_for_each(&ctx->objects, id, obj) {
-		if (WARN_ON(vsva_obj_remove(ctx, obj)))
-			continue;
-		vsva_domain_destroy(ctx, container_of(obj, struct vsva_domain,
-						      obj));
-	}
+	vsva_objects_destroy_all(ctx);
 	mutex_unlock(&ctx->lock);
 
 	atomic_dec(&vsva_nr_contexts);
-	vsva_ctx_unref(ctx);
+	vsva_ctx_put(ctx);
 	return 0;
 }
 
@@ -295,12 +165,14 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_module_version = VSVA_MODULE_VERSION;
 	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
-			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID;
+			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
+			     VSVA_FEAT_INV_SEPARATE_DEVTLB;
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
 				capable(CAP_IPC_LOCK)) ? ~0ULL : lim;
 	return 0;
 }
 
+/* Reserve and initialise, return the id, then publish (object.h). */
 static int vsva_domain_alloc(struct vsva_ucmd *ucmd)
 {
 	struct vsva_domain_alloc *cmd = ucmd->cmd;
@@ -310,61 +182,29 @@ static int vsva_domain_alloc(struct vsva_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
-	dom = kzalloc(sizeof(*dom), GFP_KERNEL_ACCOUNT);
-	if (!dom)
-		return -ENOMEM;
-	refcount_set(&dom->obj.users, 1);
-	dom->obj.type = VSVA_OBJ_DOMAIN;
-	dom->ctx = ctx;
-	INIT_LIST_HEAD(&dom->devices);
-	INIT_LIST_HEAD(&dom->maps);
-	init_rwsem(&dom->s2_lock);
-	xa_init(&dom->s2);
-
-	mutex_lock(&ctx->lock);
-	rc = xa_alloc(&ctx->objects, &dom->obj.id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
-	if (rc)
-		goto out_unlock;
-	rc = ctx->ops->domain_init(dom);
-	if (rc)
-		goto out_id;
-	xa_store(&ctx->objects, dom->obj.id, &dom->obj, GFP_KERNEL);
+	dom = vsva_domain_new(ctx);
+	if (IS_ERR(dom))
+		return PTR_ERR(dom);
 	cmd->out_domain_id = dom->obj.id;
-	mutex_unlock(&ctx->lock);
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc) {
+		vsva_obj_abort(ctx, &dom->obj);
+		return rc;
+	}
+	vsva_obj_publish(ctx, &dom->obj);
 	return 0;
-
-out_id:
-	xa_erase(&ctx->objects, dom->obj.id);
-out_unlock:
-	mutex_unlock(&ctx->lock);
-	kfree(dom);
-	return rc;
 }
 
 static int vsva_domain_destroy_ioctl(struct vsva_ucmd *ucmd)
 {
 	struct vsva_destroy *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
-	struct vsva_domain *dom;
 	int rc;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	mutex_lock(&ctx->lock);
-	dom = vsva_domain_find(ctx, cmd->id);
-	if (!dom) {
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-	if (dom->nr_devices || !list_empty(&dom->maps)) {
-		rc = -EBUSY;
-		goto out_unlock;
-	}
-	rc = vsva_obj_remove(ctx, &dom->obj);
-	if (!rc)
-		vsva_domain_destroy(ctx, dom);
-out_unlock:
+	rc = vsva_domain_destroy(ctx, cmd->id);
 	mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -394,23 +234,40 @@ static int vsva_map_ioctl(struct vsva_ucmd *ucmd)
 	return rc;
 }
 
+/*
+ * The output is returned before anything is unmapped: the count is worked
+ * out and copied to the caller under ctx->lock, which every stage-2 writer
+ * holds, and only then are the mappings removed.  A caller whose output is
+ * unwritable gets -EFAULT with every mapping still in place.
+ */
 static int vsva_unmap_ioctl(struct vsva_ucmd *ucmd)
 {
 	struct vsva_unmap *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
 	struct vsva_domain *dom;
-	u64 unmapped = 0;
-	int rc = -ENOENT;
+	u64 bytes, unmapped;
+	int rc;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	mutex_lock(&ctx->lock);
 	dom = vsva_domain_find(ctx, cmd->domain_id);
-	if (dom)
-		rc = vsva_s2_unmap(ctx, dom, cmd->gpa, cmd->length, &unmapped,
-				   NULL);
+	if (!dom) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	rc = vsva_s2_unmap_bytes(ctx, dom, cmd->gpa, cmd->length, &bytes,
+				 NULL);
+	if (rc)
+		goto out_unlock;
+	cmd->out_unmapped = bytes;
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc)
+		goto out_unlock;
+	rc = vsva_s2_unmap(ctx, dom, cmd->gpa, cmd->length, &unmapped, NULL);
+	WARN_ON(rc || unmapped != bytes);
+out_unlock:
 	mutex_unlock(&ctx->lock);
-	cmd->out_unmapped = unmapped;
 	return rc;
 }
 
@@ -419,9 +276,7 @@ static int vsva_attach_ioctl(struct vsva_ucmd *ucmd)
 	const u32 known = VSVA_ATTACH_ENABLE_ATS | VSVA_ATTACH_ENABLE_PRI;
 	struct vsva_device_attach *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
-	struct vsva_domain *dom;
 	struct vsva_device *dev;
-	u32 caps;
 	int rc;
 
 	if (cmd->flags & ~known) {
@@ -438,79 +293,32 @@ static int vsva_attach_ioctl(struct vsva_ucmd *ucmd)
 			 cmd->rid);
 		return -EINVAL;
 	}
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL_ACCOUNT);
-	if (!dev)
-		return -ENOMEM;
-	refcount_set(&dev->obj.users, 1);
-	dev->obj.type = VSVA_OBJ_DEVICE;
-	dev->ctx = ctx;
-	dev->rid = cmd->rid;
-	dev->enabled = cmd->flags;
-	INIT_LIST_HEAD(&dev->dom_node);
-	xa_init(&dev->bound);
-
-	mutex_lock(&ctx->lock);
-	dom = vsva_domain_find(ctx, cmd->domain_id);
-	if (!dom) {
-		vsva_err(ucmd->err, "attach: no domain %u in this context",
-			 cmd->domain_id);
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-	rc = vsva_topo_claim(ctx, dom, cmd->rid, cmd->flags, &dev->ep, &caps,
-			     ucmd->err);
-	if (rc)
-		goto out_unlock;
-	dev->caps = caps;
-	rc = xa_alloc(&ctx->objects, &dev->obj.id, XA_ZERO_ENTRY, xa_limit_31b,
-		      GFP_KERNEL_ACCOUNT);
-	if (rc)
-		goto out_release;
-	dev->dom = dom;
-	rc = ctx->ops->dev_attach(dev, dom);
-	if (rc)
-		goto out_id;
-	list_add_tail(&dev->dom_node, &dom->devices);
-	dom->nr_devices++;
-	xa_store(&ctx->objects, dev->obj.id, &dev->obj, GFP_KERNEL);
+	dev = vsva_device_new(ctx, cmd->domain_id, cmd->rid, cmd->flags,
+			      ucmd->err);
+	if (IS_ERR(dev))
+		return PTR_ERR(dev);
 	cmd->out_dev_id = dev->obj.id;
-	cmd->out_caps = caps;
-	mutex_unlock(&ctx->lock);
+	cmd->out_caps = dev->caps;
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc) {
+		/* Unseen: the endpoint and the id are free again. */
+		vsva_obj_abort(ctx, &dev->obj);
+		return rc;
+	}
+	vsva_obj_publish(ctx, &dev->obj);
 	return 0;
-
-out_id:
-	xa_erase(&ctx->objects, dev->obj.id);
-out_release:
-	vsva_topo_release(dev->ep);
-out_unlock:
-	mutex_unlock(&ctx->lock);
-	kfree(dev);
-	return rc;
 }
 
 static int vsva_detach_ioctl(struct vsva_ucmd *ucmd)
 {
 	struct vsva_destroy *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
-	struct vsva_device *dev;
 	int rc;
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
 	mutex_lock(&ctx->lock);
-	dev = vsva_device_find(ctx, cmd->id);
-	if (!dev) {
-		rc = -ENOENT;
-		goto out_unlock;
-	}
-	if (dev->nr_bound) {
-		rc = -EBUSY;
-		goto out_unlock;
-	}
-	rc = vsva_obj_remove(ctx, &dev->obj);
-	if (!rc)
-		vsva_device_destroy(ctx, dev);
-out_unlock:
+	rc = vsva_device_destroy(ctx, cmd->id);
 	mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -534,6 +342,17 @@ static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
 	rc = vsva_ioasid_alloc(ctx->set, cmd->min, cmd->max,
 			       cmd->flags & VSVA_PASID_GPASID_VALID,
 			       cmd->gpasid, &cmd->out_hpasid, ucmd->err);
+	if (rc)
+		goto out_unlock;
+	/*
+	 * Returned under the same hold of ctx->lock: no other thread of this
+	 * context can bind, free or re-allocate the PASID before the caller
+	 * knows it, so taking it back frees exactly this allocation.
+	 */
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc)
+		WARN_ON(vsva_ioasid_free(ctx->set, cmd->out_hpasid, NULL));
+out_unlock:
 	mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -552,13 +371,14 @@ static int vsva_pasid_free_ioctl(struct vsva_ucmd *ucmd)
 	return rc;
 }
 
-static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
+static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what,
+			      u32 known)
 {
 	struct vsva_nesting_op *op = ucmd->cmd;
 
-	if (op->flags & ~VSVA_TARGET_DOMAIN) {
+	if (op->flags & ~known) {
 		vsva_err(ucmd->err, "%s: unknown flags 0x%x", what,
-			 op->flags & ~VSVA_TARGET_DOMAIN);
+			 op->flags & ~known);
 		return -EOPNOTSUPP;
 	}
 	if (op->__reserved) {
@@ -570,25 +390,26 @@ static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
 
 static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "bind") ?:
+	return vsva_nesting_check(ucmd, "bind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_unbind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "unbind") ?:
+	return vsva_nesting_check(ucmd, "unbind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_unbind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_invalidate_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "invalidate") ?:
+	return vsva_nesting_check(ucmd, "invalidate",
+				  VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB) ?:
 	       vsva_uapi_invalidate(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_page_response_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "page_response") ?:
+	return vsva_nesting_check(ucmd, "page_response", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_page_response(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
@@ -599,9 +420,10 @@ static int vsva_batch_ioctl(struct vsva_ucmd *ucmd)
 	u32 handled = 0;
 	int rc;
 
-	if (b->flags & ~VSVA_TARGET_DOMAIN) {
+	if (b->flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB)) {
 		vsva_err(ucmd->err, "batch: unknown flags 0x%x",
-			 b->flags & ~VSVA_TARGET_DOMAIN);
+			 b->flags & ~(VSVA_TARGET_DOMAIN |
+				      VSVA_INV_SEPARATE_DEVTLB));
 		rc = -EOPNOTSUPP;
 	} else if (b->__reserved || b->__reserved2) {
 		vsva_err(ucmd->err, "batch: reserved fields must be 0");
@@ -710,52 +532,14 @@ static int vsva_emu_counters_ioctl(struct vsva_ucmd *ucmd)
 	return 0;
 }
 
-/* Undo a creation whose id could not be returned to the caller. */
-static void vsva_domain_alloc_undo(struct vsva_ucmd *ucmd)
-{
-	struct vsva_domain_alloc *cmd = ucmd->cmd;
-	struct vsva_ctx *ctx = ucmd->ctx;
-	struct vsva_domain *dom;
-
-	mutex_lock(&ctx->lock);
-	dom = vsva_domain_find(ctx, cmd->out_domain_id);
-	if (dom && !WARN_ON(vsva_obj_remove(ctx, &dom->obj)))
-		vsva_domain_destroy(ctx, dom);
-	mutex_unlock(&ctx->lock);
-}
-
-static void vsva_attach_undo(struct vsva_ucmd *ucmd)
-{
-	struct vsva_device_attach *cmd = ucmd->cmd;
-	struct vsva_ctx *ctx = ucmd->ctx;
-	struct vsva_device *dev;
-
-	mutex_lock(&ctx->lock);
-	dev = vsva_device_find(ctx, cmd->out_dev_id);
-	/* A concurrent DMA may hold it: then it stays, as after detach -EBUSY. */
-	if (dev && !dev->nr_bound && !vsva_obj_remove(ctx, &dev->obj))
-		vsva_device_destroy(ctx, dev);
-	mutex_unlock(&ctx->lock);
-}
-
-static void vsva_pasid_alloc_undo(struct vsva_ucmd *ucmd)
-{
-	struct vsva_pasid_alloc *cmd = ucmd->cmd;
-	struct vsva_ctx *ctx = ucmd->ctx;
-
-	mutex_lock(&ctx->lock);
-	vsva_ioasid_free(ctx->set, cmd->out_hpasid, NULL);
-	mutex_unlock(&ctx->lock);
-}
-
 /* ---- dispatch ---------------------------------------------------------- */
 
 /*
  * @size: the kernel's struct size; @min_size: the end of its v1 fields;
  * @err_off: offset of err_uptr (err_len follows it), or 0: no message;
- * @out: the struct has outputs to copy back on success;
- * @undo: for a command that created something, undo it when the outputs
- *	cannot be copied back (the caller never learnt the new id).
+ * @out: the struct has outputs the table copies back on success (a
+ *	command that creates or destroys something copies them itself,
+ *	before it commits: vsva_ucmd_respond()).
  */
 struct vsva_ioctl_op {
 	unsigned int size;
@@ -764,10 +548,9 @@ struct vsva_ioctl_op {
 	unsigned int err_off;
 	bool out;
 	int (*execute)(struct vsva_ucmd *ucmd);
-	void (*undo)(struct vsva_ucmd *ucmd);
 };
 
-#define __VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, _out, _undo) \
+#define __VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, _out)        \
 	[_IOC_NR(_ioctl) - VSVA_CMD_BASE] = {                                \
 		.size = sizeof(_struct) +                                    \
 			BUILD_BUG_ON_ZERO(sizeof(union vsva_ucmd_buffer) <   \
@@ -777,7 +560,6 @@ struct vsva_ioctl_op {
 		.err_off = _err_off,                                         \
 		.out = _out,                                                 \
 		.execute = _fn,                                              \
-		.undo = _undo,                                               \
 	}
 /* err_len follows err_uptr in every struct that has them. */
 #define VSVA_ERR_OFF(_struct) offsetof(_struct, err_uptr)
@@ -793,17 +575,20 @@ VSVA_ERR_LEN_FOLLOWS(struct vsva_cache_invalidate_batch,
 		     VSVA_ERR_OFF(struct vsva_cache_invalidate_batch));
 /* A command with outputs (copied back on success). */
 #define VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last)                           \
-	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, true, NULL)
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, true)
 /* A command with no outputs. */
 #define VSVA_IOCTL_OP_NOOUT(_ioctl, _fn, _struct, _last)                     \
-	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, false, NULL)
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, 0, false)
 /* A command whose struct carries err_uptr/err_len, without outputs. */
 #define VSVA_IOCTL_OP_ERR(_ioctl, _fn, _struct, _last)                       \
 	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, VSVA_ERR_OFF(_struct),  \
-			false, NULL)
-/* A creating command: outputs, and an undo if they cannot be returned. */
-#define VSVA_IOCTL_OP_NEW(_ioctl, _fn, _struct, _last, _err_off, _undo)      \
-	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, true, _undo)
+			false)
+/*
+ * A command that creates or destroys something and returns outputs: it
+ * copies them back itself before it commits (vsva_ucmd_respond()).
+ */
+#define VSVA_IOCTL_OP_COMMIT(_ioctl, _fn, _struct, _last, _err_off)          \
+	__VSVA_IOCTL_OP(_ioctl, _fn, _struct, _last, _err_off, false)
 
 /*
  * Compatibility testing (kbuild VSVA_OLD_KERNEL=1, tests/compat): the module
@@ -835,25 +620,22 @@ static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
 		.out = true,
 		.execute = vsva_get_info,
 	},
-	VSVA_IOCTL_OP_NEW(VSVA_DOMAIN_ALLOC, vsva_domain_alloc,
-			  struct vsva_domain_alloc, __reserved, 0,
-			  vsva_domain_alloc_undo),
+	VSVA_IOCTL_OP_COMMIT(VSVA_DOMAIN_ALLOC, vsva_domain_alloc,
+			     struct vsva_domain_alloc, __reserved, 0),
 	VSVA_IOCTL_OP_NOOUT(VSVA_DOMAIN_DESTROY, vsva_domain_destroy_ioctl,
 			    struct vsva_destroy, __reserved),
 	VSVA_IOCTL_OP_ERR(VSVA_MAP, vsva_map_ioctl, struct vsva_map,
 			  __reserved2),
-	VSVA_IOCTL_OP(VSVA_UNMAP, vsva_unmap_ioctl, struct vsva_unmap,
-		      out_unmapped),
-	VSVA_IOCTL_OP_NEW(VSVA_DEVICE_ATTACH, vsva_attach_ioctl,
-			  struct vsva_device_attach, __reserved,
-			  VSVA_ERR_OFF(struct vsva_device_attach),
-			  vsva_attach_undo),
+	VSVA_IOCTL_OP_COMMIT(VSVA_UNMAP, vsva_unmap_ioctl, struct vsva_unmap,
+			     out_unmapped, 0),
+	VSVA_IOCTL_OP_COMMIT(VSVA_DEVICE_ATTACH, vsva_attach_ioctl,
+			     struct vsva_device_attach, __reserved,
+			     VSVA_ERR_OFF(struct vsva_device_attach)),
 	VSVA_IOCTL_OP_NOOUT(VSVA_DEVICE_DETACH, vsva_detach_ioctl,
 			    struct vsva_destroy, __reserved),
-	VSVA_IOCTL_OP_NEW(VSVA_PASID_ALLOC, vsva_pasid_alloc_ioctl,
-			  struct vsva_pasid_alloc, __reserved2,
-			  VSVA_ERR_OFF(struct vsva_pasid_alloc),
-			  vsva_pasid_alloc_undo),
+	VSVA_IOCTL_OP_COMMIT(VSVA_PASID_ALLOC, vsva_pasid_alloc_ioctl,
+			     struct vsva_pasid_alloc, __reserved2,
+			     VSVA_ERR_OFF(struct vsva_pasid_alloc)),
 	VSVA_IOCTL_OP_NOOUT(VSVA_PASID_FREE, vsva_pasid_free_ioctl,
 			    struct vsva_pasid_free, __reserved),
 	VSVA_IOCTL_OP_ERR(VSVA_BIND_GPASID, vsva_bind_ioctl,
@@ -864,8 +646,7 @@ static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
 			  struct vsva_nesting_op, __reserved),
 	__VSVA_IOCTL_OP(VSVA_CACHE_INVALIDATE_BATCH, vsva_batch_ioctl,
 			struct vsva_cache_invalidate_batch, __reserved2,
-			VSVA_ERR_OFF(struct vsva_cache_invalidate_batch), true,
-			NULL),
+			VSVA_ERR_OFF(struct vsva_cache_invalidate_batch), true),
 	VSVA_IOCTL_OP_NOOUT(VSVA_FAULT_ALLOC, vsva_fault_alloc_ioctl,
 			    struct vsva_fault_alloc, __reserved),
 	VSVA_IOCTL_OP_ERR(VSVA_PAGE_RESPONSE, vsva_page_response_ioctl,
@@ -929,6 +710,7 @@ static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 	if (rc)
 		return rc;
 	ucmd.cmd = &buf;
+	ucmd.out_size = min_t(u32, ucmd.user_size, op->size);
 	err.buf[0] = '\0';
 	ucmd.err = &err;
 	rc = op->execute(&ucmd);
@@ -936,13 +718,7 @@ static long vsva_fops_ioctl(struct file *filp, unsigned int cmd,
 		vsva_put_errmsg(op, &ucmd, rc);
 	if (rc || !op->out)
 		return rc;
-	if (copy_to_user(ucmd.ubuffer, &buf,
-			 min_t(u32, ucmd.user_size, op->size))) {
-		if (op->undo)
-			op->undo(&ucmd);
-		return -EFAULT;
-	}
-	return 0;
+	return vsva_ucmd_respond(&ucmd);
 }
 
 static const struct file_operations vsva_fops = {
@@ -1009,7 +785,7 @@ static void __exit vsva_exit(void)
 	vsva_emu_exit();
 	vsva_topo_exit();
 	vsva_ioasid_exit();
-	xa_destroy(&vsva_ctxs);
+	vsva_ctxs_exit();
 }
 
 module_init(vsva_init);

@@ -19,6 +19,10 @@
  *                     or accounting (mmap_lock is taken outside it).
  *   backend-private spinlocks (emulated caches) nest inside both.
  *   xa_lock of ctx->objects: only for lookups without ctx->lock.
+ *
+ * Objects (object.h): a domain or device becomes visible in ctx->objects
+ * only once its creating call has returned its id; every id is handed out
+ * cyclically.
  */
 #ifndef _VSVA_PRIV_H
 #define _VSVA_PRIV_H
@@ -31,6 +35,7 @@
 #include <linux/xarray.h>
 
 #include "backend.h"
+#include "object.h"
 
 struct dentry;
 struct mm_struct;
@@ -53,7 +58,11 @@ enum vsva_obj_type {
 	VSVA_OBJ_DEVICE,
 };
 
-/* Common header of every object of a context, stored in ctx->objects. */
+/*
+ * Common header of every object of a context, stored in ctx->objects.
+ * @users: the context's reference, plus vsva_device_get()s, plus, on a
+ * domain, one per device attached to it (or being attached).
+ */
 struct vsva_obj {
 	refcount_t users;
 	enum vsva_obj_type type;
@@ -63,11 +72,16 @@ struct vsva_obj {
 /**
  * struct vsva_ctx - one open /dev/vsva: a VM
  * @lock: see the locking comment at the top of this file
- * @objects: domains and devices by id (xa_alloc, ids from 1)
+ * @objects: domains and devices by id (cyclic ids from 1; a reserved id
+ *	holds no entry until its object is published)
+ * @next_obj_id: cursor of the cyclic object id allocation (@lock)
+ * @nr_objects: objects reserved or published (@lock)
+ * @max_objects: vsva.max_objects when the context opened
  * @counters: VSVA_EMU_COUNTERS / debugfs counters
  * @ops: the backend
  * @emu: the emulated backend's per-context state
- * @ref: the struct's lifetime (the file, kernel-internal users, fault fd)
+ * @ref: the struct's lifetime: the file and kernel-internal users
+ *	(vsva_ctx_get()); the emulated fault fd holds none
  * @id: system-wide context id (debugfs, kernel-internal API)
  * @dead: set under @lock once release() started: no new state
  * @set: this context's IOASID set
@@ -78,6 +92,9 @@ struct vsva_obj {
 struct vsva_ctx {
 	struct mutex lock;	/* see the top of this file */
 	struct xarray objects;
+	u32 next_obj_id;
+	unsigned int nr_objects;
+	unsigned int max_objects;
 	struct vsva_counters counters;
 	const struct vsva_backend_ops *ops;
 	/* Backend/emulation state attached to the context (fault queue). */
@@ -138,22 +155,21 @@ struct vsva_device {
 };
 
 /*
- * Look up a device of @ctx by id and take a reference (NULL if none);
- * release it with vsva_device_put().  Safe without ctx->lock.
+ * Test hooks, built only with kbuild VSVA_TEST_HOOKS=1 (tests/vm/run does):
+ * debugfs fail_bind_nth makes a bind fail on its Nth device (0 = off).
  */
-struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id);
-void vsva_device_put(struct vsva_device *dev);
-
-/* Context lifetime (the emulated fault fd keeps its context alive). */
-void vsva_ctx_ref(struct vsva_ctx *ctx);
-void vsva_ctx_unref(struct vsva_ctx *ctx);
-
-/* Lookups under ctx->lock (no reference taken): NULL if none. */
-struct vsva_domain *vsva_domain_find(struct vsva_ctx *ctx, u32 id);
-struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id);
-
-/* debugfs.c: fail a bind on its Nth device (test hook; 0 = off). */
+#ifdef VSVA_TEST_HOOKS
 extern unsigned int vsva_fail_bind_nth;
+static inline unsigned int vsva_test_fail_bind_nth(void)
+{
+	return READ_ONCE(vsva_fail_bind_nth);
+}
+#else
+static inline unsigned int vsva_test_fail_bind_nth(void)
+{
+	return 0;
+}
+#endif
 
 /* iommu_uapi.c */
 u32 vsva_inv_matrix(void);
@@ -163,6 +179,9 @@ int vsva_s2_map(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 		u64 length, u64 vaddr, u32 prot, struct vsva_errmsg *err);
 int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 		  u64 length, u64 *unmapped, struct vsva_errmsg *err);
+int vsva_s2_unmap_bytes(struct vsva_ctx *ctx, struct vsva_domain *dom,
+			u64 gpa, u64 length, u64 *bytes,
+			struct vsva_errmsg *err);
 void vsva_s2_unmap_all(struct vsva_ctx *ctx, struct vsva_domain *dom);
 bool vsva_s2_mapped(struct vsva_domain *dom, u64 gpa);
 u64 vsva_s2_global_pinned(void);
@@ -189,8 +208,13 @@ extern atomic_t vsva_nr_contexts;
 int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err);
+/*
+ * @strict: an allocated PASID not bound on a target fails with -ENOENT
+ * (kernel callers); else it is skipped and the call succeeds (the v1
+ * UAPI, as Linux 5.11).
+ */
 int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
-			 u32 hpasid, struct vsva_errmsg *err);
+			 u32 hpasid, bool strict, struct vsva_errmsg *err);
 int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			    const struct vsva_cache_invalidate_info *inv,
 			    struct vsva_errmsg *err);

@@ -175,6 +175,10 @@ for k in stock debug; do
 	vm_run "in-VM suites on $k" --kernel "$k"
 	took "$k kernel"
 done
+# A production build (no VSVA_TEST_HOOKS) ships no test hooks.
+stage "production build: no test hooks"
+vm_run "hooks_absent on stock" --kernel stock --module-opts VSVA_TEST_HOOKS=0 -- hooks_absent
+took "production build"
 for k in stock debug; do
 	stage "current client x older module on the $k kernel"
 	vm_run "compat_oldmod on $k" --kernel "$k" \

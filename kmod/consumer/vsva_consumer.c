@@ -9,6 +9,7 @@
  *   stats    alloc/free/bind/unbind counts and what is live
  *   events   the last events, oldest first
  *   unbind   write "CTX TARGET PASID [domain]": unbind through the kapi
+ *            (test hook: only built with kbuild VSVA_TEST_HOOKS=1)
  *   result   the last unbind's errno and message
  *   clear    write anything: reset counts and log
  */
@@ -110,6 +111,7 @@ static int vc_result_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(vc_result);
 
+#ifdef VSVA_TEST_HOOKS
 static ssize_t vc_unbind_write(struct file *file, const char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
@@ -156,6 +158,7 @@ static const struct file_operations vc_unbind_fops = {
 	.owner = THIS_MODULE,
 	.write = vc_unbind_write,
 };
+#endif
 
 static ssize_t vc_clear_write(struct file *file, const char __user *ubuf,
 			      size_t len, loff_t *ppos)
@@ -185,7 +188,9 @@ static int __init vc_init(void)
 	debugfs_create_file("stats", 0444, vc_dir, NULL, &vc_stats_fops);
 	debugfs_create_file("events", 0444, vc_dir, NULL, &vc_events_fops);
 	debugfs_create_file("result", 0444, vc_dir, NULL, &vc_result_fops);
+#ifdef VSVA_TEST_HOOKS
 	debugfs_create_file("unbind", 0200, vc_dir, NULL, &vc_unbind_fops);
+#endif
 	debugfs_create_file("clear", 0200, vc_dir, NULL, &vc_clear_fops);
 	return 0;
 }

@@ -77,8 +77,11 @@ u32 vsva_ctx_id(struct vsva_ctx *ctx);
 /*
  * The nesting operations.  @flags: VSVA_TARGET_DOMAIN makes @target_id a
  * domain id (every device of it, all or nothing), else a device id.  The
- * payload is checked as the ioctl would; errno and @err as for the ioctls.
- * A context being released answers -ENOENT.
+ * payload is checked as the ioctl would; errno and @err as for the ioctls,
+ * except that vsva_unbind_gpasid() fails with -ENOENT when @hpasid is not
+ * bound on a target (the ioctl, as Linux 5.11, answers 0).
+ * vsva_cache_invalidate() also takes VSVA_INV_SEPARATE_DEVTLB.  A context
+ * being released answers -ENOENT.
  */
 int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		     const struct vsva_gpasid_bind_data *data,

@@ -1,18 +1,28 @@
 #!/bin/sh
 # Runs inside the test VM (tests/packaging/run.sh): the module loaded is the
 # one DKMS built; the tree of the unpacked .debs, systemd-udevd and udevadm
-# are in the initramfs root.  Prints "ok NAME" / "FAIL NAME" per check.
-#   in-vm.sh EXPECTED_SRCVERSION
+# are in the initramfs root.  Prints "pkg-ok NAME" / "pkg-FAIL NAME" per
+# check (run.sh counts those).
+#   in-vm.sh BUILD_ID        (the GNU build ID of the DKMS-built vsva.ko)
+export PATH=/usr/sbin:/usr/bin:$PATH
 want=$1
 pass=0 fail=0
 check() { # name command...
 	n=$1
 	shift
-	if "$@"; then echo "ok   $n"; pass=$((pass + 1)); else echo "FAIL $n"; fail=$((fail + 1)); fi
+	if "$@"; then
+		echo "pkg-ok   $n"
+		pass=$((pass + 1))
+	else
+		echo "pkg-FAIL $n"
+		fail=$((fail + 1))
+	fi
 }
-have=$(cat /sys/module/vsva/srcversion)
-echo "loaded srcversion $have, DKMS-built $want"
-check "the loaded vsva.ko is the DKMS-built one" [ "$have" = "$want" ]
+# The loaded module's build-ID note (type 3, "GNU", then the ID).
+have=$(od -An -tx1 /sys/module/vsva/notes/.note.gnu.build-id | tr -d ' \n')
+echo "loaded vsva build-id note $have; DKMS-built build ID $want"
+check "the loaded vsva.ko is the DKMS-built one (build ID)" \
+	sh -c "[ -n '$want' ] && case '$have' in *'$want') true ;; *) false ;; esac"
 
 before=$(stat -c '%a %G' /dev/vsva)
 echo "/dev/vsva before udev: $before"
@@ -37,7 +47,10 @@ check "a user not in group kvm is refused with EACCES" [ "$out" = "open errno=EA
 
 check "installed vsva info" sh -c '/usr/bin/vsva info >/tmp/info 2>&1'
 cat /tmp/info
+check "installed vsva info as uid 1000 in group kvm" \
+	sh -c "open_as 1000 1000,$kvm /dev/vsva /usr/bin/vsva info >/tmp/info2 2>&1"
+sed -n '1,3p' /tmp/info2
 check "installed library: client (pkg-config build) --in-vm" /usr/libexec/vsva-test/client_pc --in-vm
 check "installed library: client (find_package build) --in-vm" /usr/libexec/vsva-test/client_shared --in-vm
-echo "$pass passed, $fail failed"
+echo "in-vm checks: $pass ok, $fail failing"
 [ "$fail" = 0 ]

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * open_as UID GID[,GID...] PATH: drop to UID with primary group GID (and the
- * supplementary groups that follow), open PATH read-write and print
- * "open ok" or "open errno=NAME".  Exit 0 when opened, 1 when refused.
+ * open_as UID GID[,GID...] PATH [CMD ARGS...]: drop to UID with primary group
+ * GID (and the supplementary groups that follow), open PATH read-write and
+ * print "open ok" or "open errno=NAME".  Exit 0 when opened, 1 when refused;
+ * with CMD, run it (as that user) once PATH opened.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +20,7 @@ int main(int argc, char **argv)
 	int n = 0, fd;
 	char *s, *tok;
 
-	if (argc != 4)
+	if (argc < 4)
 		return 2;
 	for (s = argv[2]; (tok = strsep(&s, ",")) && n < 16;)
 		gids[n++] = (gid_t)strtoul(tok, NULL, 10);
@@ -34,5 +35,11 @@ int main(int argc, char **argv)
 	}
 	printf("open ok\n");
 	close(fd);
+	if (argc > 4) {
+		fflush(stdout);
+		execv(argv[4], argv + 4);
+		perror(argv[4]);
+		return 2;
+	}
 	return 0;
 }

@@ -92,7 +92,9 @@ void vsva_s2_read_unlock(struct vsva_domain *dom);
  * @unbind_gpasid: clear that entry, answer its pending page requests with
  *	INVALID and drop its cached translations
  * @cache_invalidate: apply one validated invalidation to @dom, either for
- *	one device (@dev) or for every device of @dom (@dev == NULL)
+ *	one device (@dev) or for every device of @dom (@dev == NULL).  @flags
+ *	are the call's: an IOTLB invalidation also flushes the device TLBs in
+ *	scope unless VSVA_INV_SEPARATE_DEVTLB is set.
  * @page_response: answer a pending page request of @dev
  * @s2_flush: stage-2 range [@gpa, @gpa + @len) of @dom is about to be
  *	unmapped: drop every cached translation that may reach it
@@ -110,7 +112,7 @@ struct vsva_backend_ops {
 	int (*cache_invalidate)(struct vsva_domain *dom,
 				struct vsva_device *dev,
 				const struct vsva_cache_invalidate_info *inv,
-				struct vsva_errmsg *err);
+				u32 flags, struct vsva_errmsg *err);
 	int (*page_response)(struct vsva_device *dev,
 			     const struct vsva_page_response *msg,
 			     struct vsva_errmsg *err);

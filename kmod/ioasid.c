@@ -3,9 +3,17 @@
  * IOASID sets: the system-wide PASID space shared by every context, one set
  * per context with a quota, an owner token, a guest -> host PASID map and
  * refcounted PASIDs, and the notifier chain for in-kernel consumers.
+ *
+ * PASIDs are allocated cyclically: a number freed is the last to be handed
+ * out again, so a consumer acting late on a FREE does not hit the next VM.
+ * Each PASID also counts against its user's vsva.max_user_pasids.
+ * Allocation is two-step: reserve (the number, quota and user charge are
+ * taken, nobody can find it), then commit (findable, ALLOC notified) or
+ * abort (as if nothing happened).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/lockdep.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/notifier.h>
@@ -13,6 +21,7 @@
 #include <linux/slab.h>
 #include <vsva/kapi.h>
 
+#include "account.h"
 #include "ioasid.h"
 #include "vsva_priv.h"
 
@@ -22,16 +31,41 @@ MODULE_PARM_DESC(pasid_quota,
 		 "PASIDs one context may hold (read when the context opens)");
 
 /*
- * vsva_ioasid_lock protects vsva_ioasids (insertion, removal), every set's
- * @ids, @spids and @nr, and each PASID's @freed/@set.  Nests inside a
- * context's lock; no notifier is called under it.
+ * vsva_ioasid_lock protects vsva_ioasids (insertion, removal),
+ * vsva_pasid_next, every set's @ids, @spids and @nr, and each PASID's
+ * @freed/@set.  Nests inside a context's lock; no notifier is called
+ * under it.
  */
 static DEFINE_MUTEX(vsva_ioasid_lock);
 /* PASID -> struct vsva_ioasid, system-wide; PASID 0 is never allocated. */
 static DEFINE_XARRAY_ALLOC(vsva_ioasids);
-static DEFINE_IDA(vsva_set_ida);
+/* Where the next PASID search starts (cyclic allocation). */
+static u32 vsva_pasid_next = 1;
+/* Set id -> set, ids cyclic from 1. */
+static DEFINE_XARRAY_ALLOC1(vsva_sets);
+static u32 vsva_set_next;
 static atomic_t vsva_nr_ioasids = ATOMIC_INIT(0);
 static BLOCKING_NOTIFIER_HEAD(vsva_ioasid_chain);
+
+/*
+ * Held (for lockdep only) while the chain runs: the kernel-internal API
+ * asserts it is not, so a callback calling back into vsva -- which could
+ * deadlock on the context lock its caller holds, or take another context's
+ * lock under it (ABBA) -- is reported the first time it happens.
+ */
+#ifdef CONFIG_LOCKDEP
+static struct lock_class_key vsva_notifier_key;
+static struct lockdep_map vsva_notifier_map =
+	STATIC_LOCKDEP_MAP_INIT("vsva_ioasid_notifier", &vsva_notifier_key);
+#endif
+
+void vsva_assert_not_in_notifier(void)
+{
+#ifdef CONFIG_LOCKDEP
+	WARN_ONCE(lock_is_held(&vsva_notifier_map),
+		  "vsva: kernel-internal API called from an IOASID notifier callback");
+#endif
+}
 
 int vsva_ioasid_register_notifier(struct notifier_block *nb)
 {
@@ -45,9 +79,22 @@ void vsva_ioasid_unregister_notifier(struct notifier_block *nb)
 }
 EXPORT_SYMBOL_GPL(vsva_ioasid_unregister_notifier);
 
-void vsva_ioasid_notify(unsigned long action, struct vsva_ioasid_event *ev)
+/*
+ * The chain runs with the owning context's lock held (so events of one
+ * context are delivered in order) and never under vsva_ioasid_lock.
+ */
+void vsva_ioasid_notify(struct vsva_ioasid_set *set, unsigned long action,
+			struct vsva_ioasid_event *ev)
 {
+	lockdep_assert_held(set->owner_lock);
+	lockdep_assert_not_held(&vsva_ioasid_lock);
+#ifdef CONFIG_LOCKDEP
+	lock_map_acquire(&vsva_notifier_map);
+#endif
 	blocking_notifier_call_chain(&vsva_ioasid_chain, action, ev);
+#ifdef CONFIG_LOCKDEP
+	lock_map_release(&vsva_notifier_map);
+#endif
 }
 
 void vsva_ioasid_event_fill(struct vsva_ioasid_event *ev,
@@ -68,26 +115,35 @@ u32 vsva_ioasid_global_count(void)
 	return atomic_read(&vsva_nr_ioasids);
 }
 
-struct vsva_ioasid_set *vsva_ioasid_set_alloc(const void *token, u32 ctx_id)
+struct vsva_ioasid_set *vsva_ioasid_set_alloc(const void *token, u32 ctx_id,
+					      struct mutex *owner_lock)
 {
 	struct vsva_ioasid_set *set;
-	int id;
+	int rc;
 
-	set = kzalloc(sizeof(*set), GFP_KERNEL);
+	set = kzalloc(sizeof(*set), GFP_KERNEL_ACCOUNT);
 	if (!set)
 		return NULL;
-	id = ida_alloc_min(&vsva_set_ida, 1, GFP_KERNEL);
-	if (id < 0) {
-		kfree(set);
-		return NULL;
-	}
-	set->id = id;
+	set->user = vsva_user_get();
+	if (!set->user)
+		goto out_free;
+	rc = xa_alloc_cyclic(&vsva_sets, &set->id, set, xa_limit_31b,
+			     &vsva_set_next, GFP_KERNEL_ACCOUNT);
+	if (rc < 0)
+		goto out_user;
 	set->token = token;
 	set->ctx_id = ctx_id;
+	set->owner_lock = owner_lock;
 	set->quota = READ_ONCE(vsva_pasid_quota);
 	xa_init(&set->ids);
 	xa_init(&set->spids);
 	return set;
+
+out_user:
+	vsva_user_put(set->user);
+out_free:
+	kfree(set);
+	return NULL;
 }
 
 void vsva_ioasid_set_free(struct vsva_ioasid_set *set)
@@ -97,44 +153,50 @@ void vsva_ioasid_set_free(struct vsva_ioasid_set *set)
 	WARN_ON(set->nr || !xa_empty(&set->ids));
 	xa_destroy(&set->ids);
 	xa_destroy(&set->spids);
-	ida_free(&vsva_set_ida, set->id);
+	xa_erase(&vsva_sets, set->id);
+	vsva_user_put(set->user);
 	kfree(set);
 }
 
 static void vsva_ioasid_release(struct vsva_ioasid *ioasid)
 {
+	lockdep_assert_held(&vsva_ioasid_lock);
 	xa_erase(&vsva_ioasids, ioasid->id);
 	atomic_dec(&vsva_nr_ioasids);
 	kfree(ioasid);
 }
 
-void vsva_ioasid_put(u32 pasid)
+void vsva_ioasid_put(struct vsva_ioasid *ioasid)
 {
-	struct vsva_ioasid *ioasid;
-
+	vsva_assert_not_in_notifier();
 	mutex_lock(&vsva_ioasid_lock);
-	ioasid = xa_load(&vsva_ioasids, pasid);
-	if (!WARN_ON(!ioasid) && refcount_dec_and_test(&ioasid->refs))
+	if (refcount_dec_and_test(&ioasid->refs))
 		vsva_ioasid_release(ioasid);
 	mutex_unlock(&vsva_ioasid_lock);
 }
 EXPORT_SYMBOL_GPL(vsva_ioasid_put);
 
-int vsva_ioasid_get(struct vsva_ioasid_set *set, u32 pasid)
+struct vsva_ioasid *vsva_ioasid_get(struct vsva_ioasid_set *set, u32 pasid)
 {
 	struct vsva_ioasid *ioasid;
-	int rc = -ENOENT;
 
+	vsva_assert_not_in_notifier();
 	mutex_lock(&vsva_ioasid_lock);
 	ioasid = xa_load(&set->ids, pasid);
-	if (ioasid && !ioasid->freed) {
+	if (ioasid && !ioasid->freed)
 		refcount_inc(&ioasid->refs);
-		rc = 0;
-	}
+	else
+		ioasid = ERR_PTR(-ENOENT);
 	mutex_unlock(&vsva_ioasid_lock);
-	return rc;
+	return ioasid;
 }
 EXPORT_SYMBOL_GPL(vsva_ioasid_get);
+
+u32 vsva_ioasid_pasid(const struct vsva_ioasid *ioasid)
+{
+	return ioasid->id;
+}
+EXPORT_SYMBOL_GPL(vsva_ioasid_pasid);
 
 int vsva_ioasid_find_by_gpasid(struct vsva_ioasid_set *set, u32 gpasid,
 			       u32 *hpasid)
@@ -142,6 +204,7 @@ int vsva_ioasid_find_by_gpasid(struct vsva_ioasid_set *set, u32 gpasid,
 	struct vsva_ioasid *ioasid;
 	int rc = -ENOENT;
 
+	vsva_assert_not_in_notifier();
 	mutex_lock(&vsva_ioasid_lock);
 	ioasid = xa_load(&set->spids, gpasid);
 	if (ioasid) {
@@ -164,13 +227,32 @@ struct vsva_ioasid *vsva_ioasid_find(struct vsva_ioasid_set *set, u32 id)
 	return xa_load(&set->ids, id);
 }
 
-int vsva_ioasid_alloc(struct vsva_ioasid_set *set, u32 min, u32 max,
-		      bool gpasid_valid, u32 gpasid, u32 *out,
-		      struct vsva_errmsg *err)
+/* A free number in [min, max], from vsva_pasid_next on, wrapping once. */
+static int vsva_pasid_take(struct vsva_ioasid *ioasid, u32 min, u32 max)
 {
-	struct vsva_ioasid_event ev;
+	u32 start = vsva_pasid_next, id;
+	int rc;
+
+	lockdep_assert_held(&vsva_ioasid_lock);
+	if (start < min || start > max)
+		start = min;
+	rc = xa_alloc(&vsva_ioasids, &id, ioasid, XA_LIMIT(start, max),
+		      GFP_KERNEL_ACCOUNT);
+	if (rc == -EBUSY && start > min)
+		rc = xa_alloc(&vsva_ioasids, &id, ioasid,
+			      XA_LIMIT(min, start - 1), GFP_KERNEL_ACCOUNT);
+	if (rc)
+		return rc;
+	ioasid->id = id;
+	vsva_pasid_next = id == VSVA_PASID_MAX ? 1 : id + 1;
+	return 0;
+}
+
+struct vsva_ioasid *vsva_ioasid_reserve(struct vsva_ioasid_set *set,
+					u32 min, u32 max, bool gpasid_valid,
+					u32 gpasid, struct vsva_errmsg *err)
+{
 	struct vsva_ioasid *ioasid;
-	u32 id;
 	int rc;
 
 	if (!min)
@@ -180,21 +262,21 @@ int vsva_ioasid_alloc(struct vsva_ioasid_set *set, u32 min, u32 max,
 	if (max > VSVA_PASID_MAX) {
 		vsva_err(err, "pasid_alloc: max %u exceeds the %u-bit PASID space (largest %u)",
 			 max, VSVA_PASID_BITS, VSVA_PASID_MAX);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
 	if (min > max) {
 		vsva_err(err, "pasid_alloc: min %u is above max %u", min, max);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
 	if (gpasid_valid && gpasid > VSVA_PASID_MAX) {
 		vsva_err(err, "pasid_alloc: gpasid %u exceeds the %u-bit PASID space",
 			 gpasid, VSVA_PASID_BITS);
-		return -EINVAL;
+		return ERR_PTR(-EINVAL);
 	}
 
 	ioasid = kzalloc(sizeof(*ioasid), GFP_KERNEL_ACCOUNT);
 	if (!ioasid)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	refcount_set(&ioasid->refs, 1);
 	ioasid->gpasid = gpasid_valid ? gpasid : 0;
 	ioasid->gpasid_valid = gpasid_valid;
@@ -206,46 +288,91 @@ int vsva_ioasid_alloc(struct vsva_ioasid_set *set, u32 min, u32 max,
 		rc = -ENOSPC;
 		goto out_unlock;
 	}
-	if (gpasid_valid && xa_load(&set->spids, gpasid)) {
-		vsva_err(err, "pasid_alloc: gpasid %u is already mapped in this context",
-			 gpasid);
-		rc = -EBUSY;
+	rc = vsva_user_charge_pasid(set->user, err);
+	if (rc)
 		goto out_unlock;
+	if (gpasid_valid) {
+		/* A reserved slot: busy for others, invisible to lookups. */
+		rc = xa_insert(&set->spids, gpasid, NULL, GFP_KERNEL_ACCOUNT);
+		if (rc == -EBUSY)
+			vsva_err(err, "pasid_alloc: gpasid %u is already mapped in this context",
+				 gpasid);
+		if (rc)
+			goto out_uncharge;
 	}
-	rc = xa_alloc(&vsva_ioasids, &id, ioasid, XA_LIMIT(min, max),
-		      GFP_KERNEL_ACCOUNT);
+	rc = vsva_pasid_take(ioasid, min, max);
 	if (rc == -EBUSY) {
 		vsva_err(err, "pasid_alloc: no free PASID in [%u, %u]", min, max);
 		rc = -ENOSPC;
 	}
 	if (rc)
-		goto out_unlock;
-	ioasid->id = id;
-	rc = xa_insert(&set->ids, id, ioasid, GFP_KERNEL_ACCOUNT);
+		goto out_spid;
+	rc = xa_insert(&set->ids, ioasid->id, NULL, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		goto out_global;
-	if (gpasid_valid) {
-		rc = xa_insert(&set->spids, gpasid, ioasid, GFP_KERNEL_ACCOUNT);
-		if (rc)
-			goto out_set;
-	}
 	set->nr++;
-	atomic_inc(&vsva_nr_ioasids);
 	mutex_unlock(&vsva_ioasid_lock);
+	return ioasid;
 
-	*out = id;
-	vsva_ioasid_event_fill(&ev, ioasid);
-	vsva_ioasid_notify(VSVA_IOASID_NOTIFY_ALLOC, &ev);
-	return 0;
-
-out_set:
-	xa_erase(&set->ids, id);
 out_global:
-	xa_erase(&vsva_ioasids, id);
+	xa_erase(&vsva_ioasids, ioasid->id);
+out_spid:
+	if (gpasid_valid)
+		xa_erase(&set->spids, gpasid);
+out_uncharge:
+	vsva_user_uncharge_pasid(set->user);
 out_unlock:
 	mutex_unlock(&vsva_ioasid_lock);
 	kfree(ioasid);
-	return rc;
+	return ERR_PTR(rc);
+}
+
+void vsva_ioasid_commit(struct vsva_ioasid *ioasid)
+{
+	struct vsva_ioasid_set *set = ioasid->set;
+	struct vsva_ioasid_event ev;
+
+	lockdep_assert_held(set->owner_lock);
+	mutex_lock(&vsva_ioasid_lock);
+	/* Both slots are reserved: storing allocates nothing, cannot fail. */
+	WARN_ON(xa_err(xa_store(&set->ids, ioasid->id, ioasid, GFP_KERNEL)));
+	if (ioasid->gpasid_valid)
+		WARN_ON(xa_err(xa_store(&set->spids, ioasid->gpasid, ioasid,
+					GFP_KERNEL)));
+	atomic_inc(&vsva_nr_ioasids);
+	mutex_unlock(&vsva_ioasid_lock);
+
+	vsva_ioasid_event_fill(&ev, ioasid);
+	vsva_ioasid_notify(set, VSVA_IOASID_NOTIFY_ALLOC, &ev);
+}
+
+void vsva_ioasid_abort(struct vsva_ioasid *ioasid)
+{
+	struct vsva_ioasid_set *set = ioasid->set;
+
+	mutex_lock(&vsva_ioasid_lock);
+	xa_erase(&set->ids, ioasid->id);
+	if (ioasid->gpasid_valid)
+		xa_erase(&set->spids, ioasid->gpasid);
+	xa_erase(&vsva_ioasids, ioasid->id);
+	set->nr--;
+	vsva_user_uncharge_pasid(set->user);
+	mutex_unlock(&vsva_ioasid_lock);
+	kfree(ioasid);
+}
+
+int vsva_ioasid_alloc(struct vsva_ioasid_set *set, u32 min, u32 max,
+		      bool gpasid_valid, u32 gpasid, u32 *out,
+		      struct vsva_errmsg *err)
+{
+	struct vsva_ioasid *ioasid;
+
+	ioasid = vsva_ioasid_reserve(set, min, max, gpasid_valid, gpasid, err);
+	if (IS_ERR(ioasid))
+		return PTR_ERR(ioasid);
+	*out = ioasid->id;
+	vsva_ioasid_commit(ioasid);
+	return 0;
 }
 
 /* Unlink @ioasid from its set; the caller notifies FREE, then puts. */
@@ -258,21 +385,29 @@ static void vsva_ioasid_unlink(struct vsva_ioasid *ioasid)
 	if (ioasid->gpasid_valid)
 		xa_erase(&set->spids, ioasid->gpasid);
 	set->nr--;
+	vsva_user_uncharge_pasid(set->user);
 	ioasid->freed = true;
 }
 
+/*
+ * The number stays taken (the set's reference) until the FREE event was
+ * delivered: no consumer sees it allocated again before that.
+ */
 static void vsva_ioasid_free_one(struct vsva_ioasid *ioasid)
 {
+	struct vsva_ioasid_set *set = ioasid->set;
 	struct vsva_ioasid_event ev;
-	u32 id = ioasid->id;
 
 	vsva_ioasid_event_fill(&ev, ioasid);
 	mutex_lock(&vsva_ioasid_lock);
 	vsva_ioasid_unlink(ioasid);
 	ioasid->set = NULL;
 	mutex_unlock(&vsva_ioasid_lock);
-	vsva_ioasid_notify(VSVA_IOASID_NOTIFY_FREE, &ev);
-	vsva_ioasid_put(id);
+	vsva_ioasid_notify(set, VSVA_IOASID_NOTIFY_FREE, &ev);
+	mutex_lock(&vsva_ioasid_lock);
+	if (refcount_dec_and_test(&ioasid->refs))
+		vsva_ioasid_release(ioasid);
+	mutex_unlock(&vsva_ioasid_lock);
 }
 
 int vsva_ioasid_free(struct vsva_ioasid_set *set, u32 id,
@@ -312,6 +447,9 @@ void vsva_ioasid_set_show(struct seq_file *s, struct vsva_ioasid_set *set)
 
 	seq_printf(s, "set: %u quota %u pasids %u\n", set->id, set->quota,
 		   set->nr);
+	seq_printf(s, "user: uid %u pasids %u limit %u\n",
+		   vsva_user_uid(set->user), vsva_user_pasids(set->user),
+		   READ_ONCE(vsva_max_user_pasids));
 	xa_for_each(&set->ids, index, ioasid) {
 		seq_printf(s, "  pasid %u refs %u bound %u", ioasid->id,
 			   refcount_read(&ioasid->refs), ioasid->nr_bound);
@@ -330,5 +468,7 @@ void vsva_ioasid_exit(void)
 {
 	WARN_ON(!xa_empty(&vsva_ioasids));
 	xa_destroy(&vsva_ioasids);
-	ida_destroy(&vsva_set_ida);
+	WARN_ON(!xa_empty(&vsva_sets));
+	xa_destroy(&vsva_sets);
+	vsva_account_exit();
 }

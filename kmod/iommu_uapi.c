@@ -9,9 +9,16 @@
  * Errno inside the v1 payloads follows upstream: a wrong field value is
  * -EINVAL (including unknown payload flags and non-zero padding), a format
  * other than VT-d is -EOPNOTSUPP.
+ *
+ * What v1 accepts is decided by real Linux 5.11-era clients (the QEMU VT-d
+ * series is the reference): an unbind is checked only as 5.11 checked it,
+ * ADDR invalidations take any power-of-two granule and ignore the address
+ * bits below it (VT-d's address mask), and pat/emt copied from a guest
+ * PASID entry are ignored.  Documentation/uapi.md has the table.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -69,11 +76,13 @@ u32 vsva_inv_matrix(void)
 	return m;
 }
 
-static int __vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
-				  const char *what, struct vsva_errmsg *err)
+/*
+ * What bind and unbind both check, and all that Linux 5.11 checked for an
+ * unbind: argsz, version, format, flags, padding, and the hpasid range.
+ */
+static int vsva_check_bind_head(const struct vsva_gpasid_bind_data *data,
+				const char *what, struct vsva_errmsg *err)
 {
-	const struct vsva_gpasid_bind_data_vtd *vtd = &data->vendor.vtd;
-
 	if (data->argsz < VSVA_BIND_MIN) {
 		vsva_err(err, "%s: argsz %u is below the minimum %zu", what,
 			 data->argsz, VSVA_BIND_MIN);
@@ -89,11 +98,6 @@ static int __vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
 			 data->format, VSVA_PASID_FORMAT_INTEL_VTD);
 		return -EOPNOTSUPP;
 	}
-	if (data->argsz < VSVA_BIND_VTD_MIN) {
-		vsva_err(err, "%s: argsz %u is too small for the VT-d part (%zu bytes)", what,
-			 data->argsz, VSVA_BIND_VTD_MIN);
-		return -EINVAL;
-	}
 	if (data->flags & ~VSVA_SVA_GPASID_VAL) {
 		vsva_err(err, "%s: unknown flags 0x%llx", what,
 			 data->flags & ~VSVA_SVA_GPASID_VAL);
@@ -103,40 +107,9 @@ static int __vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
 		vsva_err(err, "%s: padding must be zero", what);
 		return -EINVAL;
 	}
-	if (vtd->flags & ~(VSVA_VTD_GPASID_LAST - 1)) {
-		vsva_err(err, "%s: unknown VT-d flags 0x%llx", what,
-			 vtd->flags & ~(VSVA_VTD_GPASID_LAST - 1));
-		return -EINVAL;
-	}
-	if (vtd->flags & VSVA_VTD_GPASID_MTS_MASK) {
-		vsva_err(err, "%s: VT-d flags 0x%llx ask for memory type support, which is not available",
-			 what, vtd->flags & VSVA_VTD_GPASID_MTS_MASK);
-		return -EINVAL;
-	}
-	if (vtd->pat || vtd->emt) {
-		vsva_err(err, "%s: pat 0x%x / emt 0x%x must be 0 (no memory type support)", what,
-			 vtd->pat, vtd->emt);
-		return -EINVAL;
-	}
-	if (data->addr_width != 48 && data->addr_width != 57) {
-		vsva_err(err, "%s: addr_width %u is not 48 or 57", what,
-			 data->addr_width);
-		return -EINVAL;
-	}
-	if (!IS_ALIGNED(data->gpgd, SZ_4K)) {
-		vsva_err(err, "%s: gpgd 0x%llx is not 4 KiB aligned", what,
-			 data->gpgd);
-		return -EINVAL;
-	}
 	if (!data->hpasid || data->hpasid > VSVA_PASID_MAX) {
 		vsva_err(err, "%s: hpasid %llu is outside [1, %u]", what,
 			 data->hpasid, VSVA_PASID_MAX);
-		return -EINVAL;
-	}
-	if ((data->flags & VSVA_SVA_GPASID_VAL) &&
-	    data->gpasid > VSVA_PASID_MAX) {
-		vsva_err(err, "%s: gpasid %llu exceeds the %u-bit PASID space", what,
-			 data->gpasid, VSVA_PASID_BITS);
 		return -EINVAL;
 	}
 	return 0;
@@ -145,7 +118,49 @@ static int __vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
 int vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
 			 struct vsva_errmsg *err)
 {
-	return __vsva_check_bind_data(data, "bind", err);
+	const struct vsva_gpasid_bind_data_vtd *vtd = &data->vendor.vtd;
+	int rc;
+
+	rc = vsva_check_bind_head(data, "bind", err);
+	if (rc)
+		return rc;
+	if (data->argsz < VSVA_BIND_VTD_MIN) {
+		vsva_err(err, "bind: argsz %u is too small for the VT-d part (%zu bytes)",
+			 data->argsz, VSVA_BIND_VTD_MIN);
+		return -EINVAL;
+	}
+	if (vtd->flags & ~(VSVA_VTD_GPASID_LAST - 1)) {
+		vsva_err(err, "bind: unknown VT-d flags 0x%llx",
+			 vtd->flags & ~(VSVA_VTD_GPASID_LAST - 1));
+		return -EINVAL;
+	}
+	/*
+	 * 5.11 refused the memory-type flags too.  pat and emt are not
+	 * checked: a VMM copies them from the guest's PASID entry, where
+	 * they mean nothing without those flags (5.11 ignored them as well).
+	 */
+	if (vtd->flags & VSVA_VTD_GPASID_MTS_MASK) {
+		vsva_err(err, "bind: VT-d flags 0x%llx ask for memory type support, which is not available",
+			 vtd->flags & VSVA_VTD_GPASID_MTS_MASK);
+		return -EINVAL;
+	}
+	if (data->addr_width != 48 && data->addr_width != 57) {
+		vsva_err(err, "bind: addr_width %u is not 48 or 57",
+			 data->addr_width);
+		return -EINVAL;
+	}
+	if (!IS_ALIGNED(data->gpgd, SZ_4K)) {
+		vsva_err(err, "bind: gpgd 0x%llx is not 4 KiB aligned",
+			 data->gpgd);
+		return -EINVAL;
+	}
+	if ((data->flags & VSVA_SVA_GPASID_VAL) &&
+	    data->gpasid > VSVA_PASID_MAX) {
+		vsva_err(err, "bind: gpasid %llu exceeds the %u-bit PASID space",
+			 data->gpasid, VSVA_PASID_BITS);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int vsva_check_pasid(const char *what, u32 flags, u32 pasid_flag,
@@ -163,6 +178,24 @@ static int vsva_check_pasid(const char *what, u32 flags, u32 pasid_flag,
 	if (!pasid || pasid > VSVA_PASID_MAX) {
 		vsva_err(err, "invalidate: %s pasid %llu is outside [1, %u]",
 			 what, pasid, VSVA_PASID_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The bytes of the granu union that @inv's granularity does not use, from
+ * @used up to argsz, must be zero: no field is hidden there, and a real
+ * 5.11 VMM (QEMU's VT-d series) zero-fills the struct before setting it.
+ */
+static int vsva_check_granu_unused(const struct vsva_cache_invalidate_info *inv,
+				   size_t used, struct vsva_errmsg *err)
+{
+	size_t end = min_t(size_t, inv->argsz, sizeof(*inv));
+
+	if (end > used && memchr_inv((const u8 *)inv + used, 0, end - used)) {
+		vsva_err(err, "invalidate: granu bytes %zu..%zu are not used by granularity %s and must be zero",
+			 used, end - 1, vsva_granu_name[inv->granularity]);
 		return -EINVAL;
 	}
 	return 0;
@@ -232,6 +265,9 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 				 pi->flags);
 			return -EINVAL;
 		}
+		t = vsva_check_granu_unused(inv, VSVA_INV_PASID_MIN, err);
+		if (t)
+			return t;
 		return vsva_check_pasid("pasid_info", pi->flags,
 					VSVA_INV_PASID_FLAGS_PASID, pi->archid,
 					pi->pasid, err);
@@ -248,9 +284,15 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 				     ai->pasid, err);
 		if (t)
 			return t;
-		if (ai->granule_size != SZ_4K && ai->granule_size != SZ_2M &&
-		    ai->granule_size != SZ_1G) {
-			vsva_err(err, "invalidate: granule_size 0x%llx is not 4 KiB, 2 MiB or 1 GiB",
+		/*
+		 * A 5.11 VMM sends granule_size = 4 KiB << am (am 0..18 from
+		 * the guest's descriptor), nb_granules = 1, and the
+		 * descriptor's address, whose bits below the granule VT-d
+		 * masks off.
+		 */
+		if (ai->granule_size < SZ_4K ||
+		    !is_power_of_2(ai->granule_size)) {
+			vsva_err(err, "invalidate: granule_size 0x%llx is not a power of two of at least 4 KiB",
 				 ai->granule_size);
 			return -EINVAL;
 		}
@@ -258,21 +300,17 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 			vsva_err(err, "invalidate: nb_granules is 0");
 			return -EINVAL;
 		}
-		if (!IS_ALIGNED(ai->addr, ai->granule_size)) {
-			vsva_err(err, "invalidate: addr 0x%llx is not aligned to granule_size 0x%llx",
-				 ai->addr, ai->granule_size);
-			return -EINVAL;
-		}
 		if (check_mul_overflow(ai->granule_size, ai->nb_granules,
 				       &size) ||
-		    check_add_overflow(ai->addr, size - 1, &last)) {
+		    check_add_overflow(ai->addr & ~(ai->granule_size - 1),
+				       size - 1, &last)) {
 			vsva_err(err, "invalidate: addr 0x%llx + %llu granules of 0x%llx overflows",
 				 ai->addr, ai->nb_granules, ai->granule_size);
 			return -EINVAL;
 		}
 		return 0;
 	default:
-		return 0;
+		return vsva_check_granu_unused(inv, VSVA_INV_MIN, err);
 	}
 }
 
@@ -376,11 +414,12 @@ int vsva_uapi_unbind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,
 			       "unbind", err);
 	if (rc)
 		return rc;
-	rc = __vsva_check_bind_data(&data, "unbind", err);
+	/* A real 5.11 VMM sends only argsz, version, format and hpasid. */
+	rc = vsva_check_bind_head(&data, "unbind", err);
 	if (rc)
 		return rc;
 	return __vsva_unbind_gpasid(ctx, op->target_id, op->flags,
-				    data.hpasid, err);
+				    data.hpasid, false, err);
 }
 
 int vsva_uapi_invalidate(struct vsva_ctx *ctx,
@@ -444,9 +483,10 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 	u8 *arr;
 
 	*handled = 0;
-	if (b->entry_len < ksize || b->entry_len > PAGE_SIZE) {
-		vsva_err(err, "batch: entry_len %u is outside [%zu, %lu]",
-			 b->entry_len, ksize, PAGE_SIZE);
+	/* The UAPI's bound, whatever the kernel's page size. */
+	if (b->entry_len < ksize || b->entry_len > VSVA_MAX_PAYLOAD) {
+		vsva_err(err, "batch: entry_len %u is outside [%zu, %u]",
+			 b->entry_len, ksize, VSVA_MAX_PAYLOAD);
 		return -EINVAL;
 	}
 	if (b->entry_num > VSVA_MAX_BATCH) {
@@ -477,7 +517,10 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 	/* Check up to the first bad entry; apply the good ones before it. */
 	for (valid = 0; valid < b->entry_num; valid++) {
 		const u8 *e = arr + (size_t)valid * b->entry_len;
-		u32 argsz = *(const u32 *)e;
+		u32 argsz;
+
+		/* Any stride is allowed: the entry may be unaligned. */
+		memcpy(&argsz, e, sizeof(argsz));
 
 		if (argsz > b->entry_len) {
 			vsva_err(err, "invalidate: argsz %u exceeds entry_len %u",

@@ -66,7 +66,8 @@ static int vsva_targets_get(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			 target_id);
 		return -EINVAL;
 	}
-	t->devs = kcalloc(t->dom->nr_devices, sizeof(*t->devs), GFP_KERNEL);
+	t->devs = kcalloc(t->dom->nr_devices, sizeof(*t->devs),
+			  GFP_KERNEL_ACCOUNT);
 	if (!t->devs)
 		return -ENOMEM;
 	list_for_each_entry(dev, &t->dom->devices, dom_node)
@@ -81,6 +82,7 @@ static void vsva_targets_put(struct vsva_targets *t)
 		kfree(t->devs);
 }
 
+/* Under ctx->lock, so a context's events arrive in order. */
 static void vsva_notify_dev(unsigned long action, struct vsva_device *dev,
 			    struct vsva_ioasid *ioasid)
 {
@@ -89,7 +91,7 @@ static void vsva_notify_dev(unsigned long action, struct vsva_device *dev,
 	vsva_ioasid_event_fill(&ev, ioasid);
 	ev.dev_id = dev->obj.id;
 	ev.rid = dev->rid;
-	vsva_ioasid_notify(action, &ev);
+	vsva_ioasid_notify(dev->ctx->set, action, &ev);
 }
 
 /* Undo one backend bind that was never published. */
@@ -220,7 +222,7 @@ void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev)
 }
 
 int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
-			 u32 hpasid, struct vsva_errmsg *err)
+			 u32 hpasid, bool strict, struct vsva_errmsg *err)
 {
 	struct vsva_ioasid *ioasid;
 	struct vsva_targets t;
@@ -238,7 +240,7 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		rc = -ENOENT;
 		goto out_put;
 	}
-	for (i = 0; i < t.nr; i++) {
+	for (i = 0; strict && i < t.nr; i++) {
 		if (!xa_load(&t.devs[i]->bound, hpasid)) {
 			vsva_err(err, "unbind: PASID %u is not bound on device %u",
 				 hpasid, t.devs[i]->obj.id);
@@ -246,8 +248,14 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			goto out_put;
 		}
 	}
+	/*
+	 * Not strict: a 5.11 VMM unbinds whenever the guest clears a PASID
+	 * entry it shadowed, also one whose bind had failed; 5.11 VT-d
+	 * answered 0 for an allocated PASID that was not bound.
+	 */
 	for (i = 0; i < t.nr; i++)
-		vsva_unbind_one(ctx, t.devs[i], ioasid);
+		if (xa_load(&t.devs[i]->bound, hpasid))
+			vsva_unbind_one(ctx, t.devs[i], ioasid);
 out_put:
 	vsva_targets_put(&t);
 out_unlock:
@@ -290,7 +298,8 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			rc = -ENOENT;
 			break;
 		}
-		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], err);
+		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], flags,
+						err);
 		if (rc)
 			break;
 		atomic64_inc(&ctx->counters.invalidations);
@@ -348,8 +357,10 @@ int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		     const struct vsva_gpasid_bind_data *data,
 		     struct vsva_errmsg *err)
 {
-	int rc = vsva_check_bind_data(data, err);
+	int rc;
 
+	vsva_assert_not_in_notifier();
+	rc = vsva_check_bind_data(data, err);
 	if (rc)
 		return rc;
 	if (flags & ~VSVA_TARGET_DOMAIN)
@@ -361,6 +372,7 @@ EXPORT_SYMBOL_GPL(vsva_bind_gpasid);
 int vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       u32 hpasid, struct vsva_errmsg *err)
 {
+	vsva_assert_not_in_notifier();
 	if (flags & ~VSVA_TARGET_DOMAIN)
 		return -EOPNOTSUPP;
 	if (!hpasid || hpasid > VSVA_PASID_MAX) {
@@ -368,7 +380,7 @@ int vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			 VSVA_PASID_MAX);
 		return -EINVAL;
 	}
-	return __vsva_unbind_gpasid(ctx, target_id, flags, hpasid, err);
+	return __vsva_unbind_gpasid(ctx, target_id, flags, hpasid, true, err);
 }
 EXPORT_SYMBOL_GPL(vsva_unbind_gpasid);
 
@@ -376,11 +388,13 @@ int vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			  const struct vsva_cache_invalidate_info *inv,
 			  struct vsva_errmsg *err)
 {
-	int rc = vsva_check_inv_info(inv, err);
+	int rc;
 
+	vsva_assert_not_in_notifier();
+	rc = vsva_check_inv_info(inv, err);
 	if (rc)
 		return rc;
-	if (flags & ~VSVA_TARGET_DOMAIN)
+	if (flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB))
 		return -EOPNOTSUPP;
 	return __vsva_cache_invalidate(ctx, target_id, flags, inv, err);
 }
@@ -390,8 +404,10 @@ int vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
 		       const struct vsva_page_response *msg,
 		       struct vsva_errmsg *err)
 {
-	int rc = vsva_check_page_resp(msg, err);
+	int rc;
 
+	vsva_assert_not_in_notifier();
+	rc = vsva_check_page_resp(msg, err);
 	if (rc)
 		return rc;
 	return __vsva_page_response(ctx, dev_id, msg, err);

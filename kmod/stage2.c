@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Stage 2: guest RAM (GPA ranges) mapped into a domain.  The pages are
- * pinned long-term and charged to the mapping owner's RLIMIT_MEMLOCK
- * (locked_vm, shown as VmLck; pinned_vm too, shown as VmPin).  Each mapping
- * keeps an mmgrab() reference of that mm, so whoever tears the mapping
- * down (another process holding the fd, a kworker running the last fput)
- * uncharges the right mm without touching current->mm.
+ * pinned long-term and charged to the calling user's RLIMIT_MEMLOCK budget
+ * (user_struct locked_vm, as VFIO type1 and iommufd do, account.c), once;
+ * the caller's mm shows them as VmPin (pinned_vm), not as VmLck.  The
+ * charge follows the user, not the mm, so execve() or fork() + exit()
+ * does not reset it.  A mapping keeps references on the user and (for
+ * VmPin) the mm, so whoever tears it down uncharges the right ones.
+ *
+ * A VSVA_MAP range is pinned in chunks of VSVA_S2_CHUNK_PAGES: every check
+ * and the charge come before any allocation, and no allocation grows with
+ * the length.  The chunks are published together; unmap keeps treating
+ * the range as one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 
+#include "account.h"
 #include "compat.h"
 #include "vsva_priv.h"
 
@@ -63,33 +72,109 @@ bool vsva_s2_mapped(struct vsva_domain *dom, u64 gpa)
 	return mapped;
 }
 
-static int vsva_charge(struct mm_struct *mm, unsigned long npages,
-		       bool inc)
+/* Unpin, and mark dirty what a writable mapping may have written. */
+static void vsva_chunk_unpin(struct vsva_s2_map *map, unsigned long npages,
+			     bool used)
 {
-	int rc;
-
-	mmap_write_lock(mm);
-	rc = __account_locked_vm(mm, npages, inc, current,
-				 inc ? capable(CAP_IPC_LOCK) : false);
-	if (!rc) {
-		if (inc)
-			atomic64_add(npages, &mm->pinned_vm);
-		else
-			atomic64_sub(npages, &mm->pinned_vm);
-	}
-	mmap_write_unlock(mm);
-	return rc;
+	unpin_user_pages_dirty_lock(map->pages, npages,
+				    used && (map->prot & VSVA_MAP_WRITE));
 }
 
+static void vsva_chunk_free(struct vsva_s2_map *map)
+{
+	kvfree(map->pages);
+	kfree(map);
+}
+
+/* Release a chunk that was published (DMA may have written to it). */
 static void vsva_map_free(struct vsva_ctx *ctx, struct vsva_s2_map *map)
 {
-	unpin_user_pages(map->pages, map->npages);
-	vsva_charge(map->mm, map->npages, false);
+	vsva_chunk_unpin(map, map->npages, true);
+	atomic64_sub(map->npages, &map->mm->pinned_vm);
+	vsva_user_uncharge_locked(map->user, map->npages);
+	vsva_user_put(map->user);
 	mmdrop(map->mm);
 	atomic64_sub(map->npages, &ctx->pinned_pages);
 	atomic64_sub(map->npages, &vsva_global_pinned);
-	kvfree(map->pages);
-	kfree(map);
+	vsva_chunk_free(map);
+	cond_resched();
+}
+
+/*
+ * Refuse what GUP refuses from 6.5 on, on every kernel and with a message:
+ * a long-term write pin of a shared file mapping the filesystem tracks
+ * dirty pages in (writeback would miss the device's writes).
+ */
+static int vsva_check_vmas(struct mm_struct *mm, u64 vaddr, u64 length,
+			   struct vsva_errmsg *err)
+{
+	unsigned long start = vaddr, end = vaddr + length;
+	struct vm_area_struct *vma;
+	int rc;
+
+	rc = mmap_read_lock_killable(mm);
+	if (rc)
+		return rc;
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vsva_vma_needs_dirty_tracking(vma)) {
+			vsva_err(err, "map: vaddr 0x%lx is in a shared writable mapping of a file whose filesystem tracks dirty pages; it cannot be pinned long-term for write (use anonymous memory, memfd or hugetlbfs)",
+				 max(start, vma->vm_start));
+			rc = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+	mmap_read_unlock(mm);
+	return rc;
+}
+
+/*
+ * Pin one chunk of @npages pages at @vaddr into a new, unpublished map;
+ * on failure *@pinned says how many were pinned before the error.
+ */
+static int vsva_chunk_pin(struct mm_struct *mm, u64 vaddr,
+			  unsigned long npages, unsigned int gup,
+			  struct vsva_s2_map **out, unsigned long *pinned)
+{
+	struct vsva_s2_map *map;
+	unsigned long done = 0;
+	long got;
+	int rc;
+
+	*pinned = 0;
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return -ENOMEM;
+	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
+				    GFP_KERNEL_ACCOUNT);
+	if (!map->pages) {
+		kfree(map);
+		return -ENOMEM;
+	}
+	rc = mmap_read_lock_killable(mm);
+	if (rc)
+		goto out_free;
+	while (done < npages) {
+		got = vsva_pin_user_pages(vaddr + (done << PAGE_SHIFT),
+					  npages - done, gup, map->pages + done);
+		if (got <= 0) {
+			rc = got ? (int)got : -EFAULT;
+			break;
+		}
+		done += got;
+	}
+	mmap_read_unlock(mm);
+	map->npages = done;
+	if (!rc) {
+		*out = map;
+		return 0;
+	}
+	vsva_chunk_unpin(map, done, false);
+	*pinned = done;
+out_free:
+	vsva_chunk_free(map);
+	return rc;
 }
 
 int vsva_s2_map(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
@@ -97,9 +182,12 @@ int vsva_s2_map(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 {
 	struct mm_struct *mm = current->mm;
 	unsigned int gup = FOLL_LONGTERM;
-	unsigned long npages, done = 0, gfn, i;
-	struct vsva_s2_map *map;
-	int rc;
+	unsigned long npages, done = 0, gfn, i, limit, n;
+	struct vsva_s2_map *map, *tmp;
+	struct vsva_user *user;
+	LIST_HEAD(chunks);
+	bool unlimited;
+	int rc = 0;
 
 	lockdep_assert_held(&ctx->lock);
 	if (!prot || (prot & ~(VSVA_MAP_READ | VSVA_MAP_WRITE))) {
@@ -145,80 +233,102 @@ int vsva_s2_map(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 		if (hit) {
 			vsva_err(err, "map: [0x%llx, 0x%llx) overlaps the mapping at gpa 0x%llx",
 				 gpa, gpa + length,
-				 ((struct vsva_s2_map *)hit)->gpa);
+				 ((struct vsva_s2_map *)hit)->range_gpa);
 			return -EBUSY;
 		}
 	}
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
-	if (!map)
+	/* The limit, before anything is allocated or pinned. */
+	unlimited = rlimit(RLIMIT_MEMLOCK) == RLIM_INFINITY ||
+		    ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK);
+	limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	user = vsva_user_get();
+	if (!user)
 		return -ENOMEM;
-	map->pages = kvmalloc_array(npages, sizeof(*map->pages),
-				    GFP_KERNEL_ACCOUNT);
-	if (!map->pages) {
-		rc = -ENOMEM;
-		goto out_free_map;
-	}
-	map->gpa = gpa;
-	map->npages = npages;
-	map->prot = prot;
-	map->mm = mm;
-	mmgrab(mm);
-
-	rc = vsva_charge(mm, npages, true);
+	rc = vsva_user_charge_locked(user, npages, limit, unlimited);
 	if (rc) {
 		vsva_err(err, "map: pinning %lu pages exceeds RLIMIT_MEMLOCK (%lu bytes)",
 			 npages, rlimit(RLIMIT_MEMLOCK));
-		goto out_drop_mm;
+		goto out_put_user;
 	}
 
-	if (prot & VSVA_MAP_WRITE)
+	if (prot & VSVA_MAP_WRITE) {
 		gup |= FOLL_WRITE;
-	mmap_read_lock(mm);
-	while (done < npages) {
-		long got = vsva_pin_user_pages(vaddr + (done << PAGE_SHIFT),
-					       npages - done, gup,
-					       map->pages + done);
-		if (got <= 0) {
-			rc = got ? (int)got : -EFAULT;
-			break;
-		}
-		done += got;
+		rc = vsva_check_vmas(mm, vaddr, length, err);
+		if (rc)
+			goto out_uncharge;
 	}
-	mmap_read_unlock(mm);
-	if (rc) {
-		vsva_err(err, "map: cannot pin vaddr 0x%llx (page %lu of %lu): error %d",
-			 vaddr + (done << PAGE_SHIFT), done, npages, rc);
-		goto out_unpin;
+
+	while (done < npages) {
+		n = min_t(unsigned long, npages - done, VSVA_S2_CHUNK_PAGES);
+		rc = vsva_chunk_pin(mm, vaddr + (done << PAGE_SHIFT), n, gup,
+				    &map, &i);
+		if (rc) {
+			done += i;
+			vsva_err(err, "map: cannot pin vaddr 0x%llx (page %lu of %lu): error %d",
+				 vaddr + (done << PAGE_SHIFT), done, npages, rc);
+			goto out_unpin;
+		}
+		map->gpa = gpa + ((u64)done << PAGE_SHIFT);
+		map->prot = prot;
+		map->range_gpa = gpa;
+		map->range_len = length;
+		map->mm = mm;
+		mmgrab(mm);
+		map->user = user;
+		vsva_user_ref(user);
+		list_add_tail(&map->node, &chunks);
+		done += n;
+		if (fatal_signal_pending(current)) {
+			rc = -EINTR;
+			goto out_unpin;
+		}
+		cond_resched();
 	}
 
 	down_write(&dom->s2_lock);
-	for (i = 0; i < npages; i++) {
-		rc = xa_insert(&dom->s2, gfn + i, map, GFP_KERNEL_ACCOUNT);
-		if (rc)
-			break;
+	list_for_each_entry(map, &chunks, node) {
+		unsigned long first = map->gpa >> PAGE_SHIFT;
+
+		for (i = 0; i < map->npages; i++) {
+			rc = xa_insert(&dom->s2, first + i, map,
+				       GFP_KERNEL_ACCOUNT);
+			if (rc)
+				break;
+		}
+		if (rc) {
+			/* Nothing was visible: the write lock was held. */
+			while (i--)
+				xa_erase(&dom->s2, first + i);
+			list_for_each_entry_continue_reverse(map, &chunks, node)
+				for (i = 0; i < map->npages; i++)
+					xa_erase(&dom->s2,
+						 (map->gpa >> PAGE_SHIFT) + i);
+			up_write(&dom->s2_lock);
+			goto out_unpin;
+		}
+		cond_resched();
 	}
-	if (rc) {
-		while (i--)
-			xa_erase(&dom->s2, gfn + i);
-		up_write(&dom->s2_lock);
-		goto out_unpin;
-	}
-	list_add_tail(&map->node, &dom->maps);
+	list_splice_tail(&chunks, &dom->maps);
 	dom->pinned += npages;
 	up_write(&dom->s2_lock);
+	atomic64_add(npages, &mm->pinned_vm);
 	atomic64_add(npages, &ctx->pinned_pages);
 	atomic64_add(npages, &vsva_global_pinned);
+	vsva_user_put(user);
 	return 0;
 
 out_unpin:
-	unpin_user_pages(map->pages, done);
-	vsva_charge(mm, npages, false);
-out_drop_mm:
-	mmdrop(mm);
-	kvfree(map->pages);
-out_free_map:
-	kfree(map);
+	list_for_each_entry_safe(map, tmp, &chunks, node) {
+		vsva_chunk_unpin(map, map->npages, false);
+		vsva_user_put(map->user);
+		mmdrop(map->mm);
+		vsva_chunk_free(map);
+	}
+out_uncharge:
+	vsva_user_uncharge_locked(user, npages);
+out_put_user:
+	vsva_user_put(user);
 	return rc;
 }
 
@@ -232,6 +342,7 @@ static void vsva_s2_unlink(struct vsva_domain *dom, struct vsva_s2_map *map)
 		xa_erase(&dom->s2, gfn + i);
 	list_del(&map->node);
 	dom->pinned -= map->npages;
+	cond_resched();
 }
 
 /*
@@ -243,12 +354,17 @@ static u64 vsva_s2_release(struct vsva_ctx *ctx, struct vsva_domain *dom,
 			   struct list_head *gone)
 {
 	struct vsva_s2_map *map, *tmp;
-	u64 bytes = 0, len;
+	u64 bytes = 0, len, flushed = U64_MAX;
 
 	list_for_each_entry_safe(map, tmp, gone, node) {
+		/* The chunks of a range are adjacent: flush it once. */
+		if (map->range_gpa != flushed) {
+			flushed = map->range_gpa;
+			if (ctx->ops->s2_flush)
+				ctx->ops->s2_flush(dom, map->range_gpa,
+						   map->range_len);
+		}
 		len = (u64)map->npages << PAGE_SHIFT;
-		if (ctx->ops->s2_flush)
-			ctx->ops->s2_flush(dom, map->gpa, len);
 		bytes += len;
 		list_del(&map->node);
 		vsva_map_free(ctx, map);
@@ -274,19 +390,19 @@ int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
 
 	down_write(&dom->s2_lock);
 	list_for_each_entry(map, &dom->maps, node) {
-		u64 mend = map->gpa + ((u64)map->npages << PAGE_SHIFT);
+		u64 mend = map->range_gpa + map->range_len;
 
-		if (mend <= gpa || map->gpa >= end)
+		if (mend <= gpa || map->range_gpa >= end)
 			continue;
-		if (map->gpa < gpa || mend > end) {
+		if (map->range_gpa < gpa || mend > end) {
 			up_write(&dom->s2_lock);
 			vsva_err(err, "unmap: mapping [0x%llx, 0x%llx) straddles the edge of [0x%llx, 0x%llx)",
-				 map->gpa, mend, gpa, end);
+				 map->range_gpa, mend, gpa, end);
 			return -EINVAL;
 		}
 	}
 	list_for_each_entry_safe(map, tmp, &dom->maps, node) {
-		if (map->gpa >= gpa && map->gpa < end) {
+		if (map->range_gpa >= gpa && map->range_gpa < end) {
 			vsva_s2_unlink(dom, map);
 			list_add_tail(&map->node, &gone);
 		}

@@ -4,13 +4,23 @@
  * IOMMU groups.  It comes from the "topology" module parameter or the
  * root-only debugfs file vsva/topology, never from a VM's fd:
  *
- *	BB:DD.F/GROUP[/CAP[+CAP...]][,...]	CAP: pasid, ats, pri
+ *	BB:DD.F/GROUP[/CAP[+CAP...]][/uid=UID][/gid=GID][,...]
+ *	CAP: pasid, ats, pri
+ *
+ * uid= and gid= assign the endpoint's IOMMU group to an owner: only a
+ * caller whose effective uid is UID, or who is in group GID, may attach
+ * its endpoints (CAP_SYS_ADMIN may always); others get -EPERM.  An owner
+ * given on one endpoint applies to its whole group; two different owners
+ * in one group are refused.  Without an owner, any opener of /dev/vsva
+ * may attach the endpoint.
  *
  * A context's first attach of a device claims the device's whole group;
  * the claim ends when the context's last device of the group detaches.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -25,6 +35,11 @@ struct vsva_endpoint {
 	u16 rid;
 	u32 caps;
 	u32 group;
+	/* The group's owner (root-assigned), when @has_uid / @has_gid. */
+	bool has_uid;
+	bool has_gid;
+	kuid_t uid;
+	kgid_t gid;
 	/* Attached in @owner (vsva_topo_lock), which detaches before it dies. */
 	const struct vsva_ctx *owner;
 	u32 dom_id;
@@ -34,7 +49,7 @@ struct vsva_endpoint {
 static char *topology = "";
 module_param(topology, charp, 0444);
 MODULE_PARM_DESC(topology,
-		 "emulated endpoints: BB:DD.F/GROUP[/pasid+ats+pri],... (empty: default)");
+		 "emulated endpoints: BB:DD.F/GROUP[/pasid+ats+pri][/uid=U][/gid=G],... (empty: default)");
 
 /* vsva_topo_lock: vsva_eps, vsva_nr_eps and every endpoint's claim. */
 static DEFINE_MUTEX(vsva_topo_lock);
@@ -65,6 +80,101 @@ static int vsva_topo_parse_caps(char *s, u32 *caps)
 	if ((*caps & VSVA_DEV_CAP_PRI) && !(*caps & VSVA_DEV_CAP_ATS))
 		return -EINVAL;
 	return 0;
+}
+
+/* "[CAPS][/uid=UID][/gid=GID]" after the group. */
+static int vsva_topo_parse_fields(char *s, struct vsva_endpoint *ep)
+{
+	unsigned int id;
+	char *field;
+	int rc;
+
+	/* The capabilities come first and may be left out. */
+	if (!str_has_prefix(s, "uid=") && !str_has_prefix(s, "gid=")) {
+		field = strsep(&s, "/");
+		rc = vsva_topo_parse_caps(field, &ep->caps);
+		if (rc)
+			return rc;
+	}
+	while ((field = strsep(&s, "/"))) {
+		if (str_has_prefix(field, "uid=") && !ep->has_uid) {
+			if (kstrtouint(field + 4, 10, &id))
+				return -EINVAL;
+			ep->uid = make_kuid(&init_user_ns, id);
+			if (!uid_valid(ep->uid))
+				return -EINVAL;
+			ep->has_uid = true;
+		} else if (str_has_prefix(field, "gid=") && !ep->has_gid) {
+			if (kstrtouint(field + 4, 10, &id))
+				return -EINVAL;
+			ep->gid = make_kgid(&init_user_ns, id);
+			if (!gid_valid(ep->gid))
+				return -EINVAL;
+			ep->has_gid = true;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static bool vsva_topo_same_owner(const struct vsva_endpoint *a,
+				 const struct vsva_endpoint *b)
+{
+	return a->has_uid == b->has_uid && a->has_gid == b->has_gid &&
+	       (!a->has_uid || uid_eq(a->uid, b->uid)) &&
+	       (!a->has_gid || gid_eq(a->gid, b->gid));
+}
+
+/* An owner named on one endpoint owns its whole group; two are refused. */
+static int vsva_topo_group_owners(struct vsva_endpoint *eps, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		if (!eps[i].has_uid && !eps[i].has_gid)
+			continue;
+		for (j = 0; j < nr; j++) {
+			if (eps[j].group != eps[i].group)
+				continue;
+			if (!eps[j].has_uid && !eps[j].has_gid) {
+				eps[j].has_uid = eps[i].has_uid;
+				eps[j].uid = eps[i].uid;
+				eps[j].has_gid = eps[i].has_gid;
+				eps[j].gid = eps[i].gid;
+			} else if (!vsva_topo_same_owner(&eps[i], &eps[j])) {
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The caller may use @ep: no owner, or it is the owner, or an admin. */
+static bool vsva_topo_may_use(const struct vsva_endpoint *ep)
+{
+	if (!ep->has_uid && !ep->has_gid)
+		return true;
+	if (ep->has_uid && uid_eq(current_euid(), ep->uid))
+		return true;
+	if (ep->has_gid && in_egroup_p(ep->gid))
+		return true;
+	return ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
+}
+
+static int vsva_topo_owner_print(char *buf, size_t len,
+				 const struct vsva_endpoint *ep)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (ep->has_uid)
+		n += scnprintf(buf + n, len - n, " uid %u",
+			       from_kuid_munged(&init_user_ns, ep->uid));
+	if (ep->has_gid)
+		n += scnprintf(buf + n, len - n, " gid %u",
+			       from_kgid_munged(&init_user_ns, ep->gid));
+	return n;
 }
 
 /* Parse @str into a new endpoint array. */
@@ -106,7 +216,7 @@ static int vsva_topo_parse(const char *str, struct vsva_endpoint **out,
 			rc = -EINVAL;
 			break;
 		}
-		rc = vsva_topo_parse_caps(caps, &eps[nr].caps);
+		rc = vsva_topo_parse_fields(caps, &eps[nr]);
 		if (rc)
 			break;
 		eps[nr].rid = (bus << 8) | (devn << 3) | fn;
@@ -119,6 +229,8 @@ static int vsva_topo_parse(const char *str, struct vsva_endpoint **out,
 		nr++;
 	}
 	kfree(copy);
+	if (!rc)
+		rc = vsva_topo_group_owners(eps, nr);
 	if (rc) {
 		kfree(eps);
 		return rc;
@@ -154,6 +266,16 @@ int vsva_topo_claim(struct vsva_ctx *ctx, struct vsva_domain *dom, u16 rid,
 		vsva_err(err, "attach: no endpoint %s (rid 0x%x) in the emulated IOMMU topology",
 			 name, rid);
 		rc = -ENOENT;
+		goto out;
+	}
+	if (!vsva_topo_may_use(ep)) {
+		char owner[40];
+
+		vsva_topo_owner_print(owner, sizeof(owner), ep);
+		vsva_err(err, "attach: %s (IOMMU group %u) is assigned to%s; uid %u may not attach it",
+			 name, ep->group, owner,
+			 from_kuid_munged(&init_user_ns, current_euid()));
+		rc = -EPERM;
 		goto out;
 	}
 	if ((enable & VSVA_ATTACH_ENABLE_ATS) && !(ep->caps & VSVA_DEV_CAP_ATS)) {
@@ -220,8 +342,8 @@ void vsva_topo_release(struct vsva_endpoint *ep)
 
 void vsva_topo_show(struct seq_file *s)
 {
+	char name[16], owner[40];
 	unsigned int i;
-	char name[16];
 
 	mutex_lock(&vsva_topo_lock);
 	for (i = 0; i < vsva_nr_eps; i++) {
@@ -233,6 +355,8 @@ void vsva_topo_show(struct seq_file *s)
 			   ep->caps & VSVA_DEV_CAP_ATS ? " ats" : "",
 			   ep->caps & VSVA_DEV_CAP_PRI ? " pri" : "",
 			   ep->caps ? "" : " none");
+		vsva_topo_owner_print(owner, sizeof(owner), ep);
+		seq_puts(s, owner);
 		if (ep->owner)
 			seq_printf(s, " ctx %u domain %u", ep->owner->id,
 				   ep->dom_id);

@@ -12,6 +12,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -22,6 +23,7 @@
 #include <linux/vsva.h>
 #include <vsva/kapi.h>
 
+#include "account.h"
 #include "emu/emu.h"
 #include "ioasid.h"
 #include "vsva_priv.h"
@@ -86,7 +88,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	rc = vsva_ctx_reserve(ctx);
 	if (rc)
 		goto out_free;
-	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id);
+	ctx->set = vsva_ioasid_set_alloc(ctx, ctx->id, &ctx->lock);
 	if (!ctx->set) {
 		rc = -ENOMEM;
 		goto out_id;
@@ -160,14 +162,19 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_addr_widths = VSVA_AW_48 | VSVA_AW_57;
 	info->out_pasid_bits = VSVA_PASID_BITS;
 	info->out_gpa_bits = VSVA_GPA_BITS;
-	info->out_pasid_quota = ucmd->ctx->set->quota;
+	/* The context's quota, capped by what one user may hold at all. */
+	info->out_pasid_quota = min_t(u32, ucmd->ctx->set->quota,
+				      READ_ONCE(vsva_max_user_pasids));
 	info->out_max_batch = VSVA_MAX_BATCH;
 	info->out_module_version = VSVA_MODULE_VERSION;
 	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
-			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID;
+			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
+			     VSVA_FEAT_INV_SEPARATE_DEVTLB;
+	/* A query, not a privileged action: no audit record. */
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
-				capable(CAP_IPC_LOCK)) ? ~0ULL : lim;
+				ns_capable_noaudit(&init_user_ns,
+						   CAP_IPC_LOCK)) ? ~0ULL : lim;
 	return 0;
 }
 
@@ -326,6 +333,7 @@ static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
 {
 	struct vsva_pasid_alloc *cmd = ucmd->cmd;
 	struct vsva_ctx *ctx = ucmd->ctx;
+	struct vsva_ioasid *ioasid;
 	int rc;
 
 	if (cmd->flags & ~VSVA_PASID_GPASID_VALID) {
@@ -338,19 +346,23 @@ static int vsva_pasid_alloc_ioctl(struct vsva_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	}
 	mutex_lock(&ctx->lock);
-	rc = vsva_ioasid_alloc(ctx->set, cmd->min, cmd->max,
-			       cmd->flags & VSVA_PASID_GPASID_VALID,
-			       cmd->gpasid, &cmd->out_hpasid, ucmd->err);
-	if (rc)
+	ioasid = vsva_ioasid_reserve(ctx->set, cmd->min, cmd->max,
+				     cmd->flags & VSVA_PASID_GPASID_VALID,
+				     cmd->gpasid, ucmd->err);
+	if (IS_ERR(ioasid)) {
+		rc = PTR_ERR(ioasid);
 		goto out_unlock;
+	}
+	cmd->out_hpasid = ioasid->id;
 	/*
-	 * Returned under the same hold of ctx->lock: no other thread of this
-	 * context can bind, free or re-allocate the PASID before the caller
-	 * knows it, so taking it back frees exactly this allocation.
+	 * Reserved, not yet published: nobody finds the PASID and no ALLOC
+	 * was sent, so a failed copy takes back exactly this reservation.
 	 */
 	rc = vsva_ucmd_respond(ucmd);
 	if (rc)
-		WARN_ON(vsva_ioasid_free(ctx->set, cmd->out_hpasid, NULL));
+		vsva_ioasid_abort(ioasid);
+	else
+		vsva_ioasid_commit(ioasid);
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return rc;
@@ -370,13 +382,14 @@ static int vsva_pasid_free_ioctl(struct vsva_ucmd *ucmd)
 	return rc;
 }
 
-static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
+static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what,
+			      u32 known)
 {
 	struct vsva_nesting_op *op = ucmd->cmd;
 
-	if (op->flags & ~VSVA_TARGET_DOMAIN) {
+	if (op->flags & ~known) {
 		vsva_err(ucmd->err, "%s: unknown flags 0x%x", what,
-			 op->flags & ~VSVA_TARGET_DOMAIN);
+			 op->flags & ~known);
 		return -EOPNOTSUPP;
 	}
 	if (op->__reserved) {
@@ -388,25 +401,26 @@ static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what)
 
 static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "bind") ?:
+	return vsva_nesting_check(ucmd, "bind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_unbind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "unbind") ?:
+	return vsva_nesting_check(ucmd, "unbind", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_unbind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_invalidate_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "invalidate") ?:
+	return vsva_nesting_check(ucmd, "invalidate",
+				  VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB) ?:
 	       vsva_uapi_invalidate(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_page_response_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "page_response") ?:
+	return vsva_nesting_check(ucmd, "page_response", VSVA_TARGET_DOMAIN) ?:
 	       vsva_uapi_page_response(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
@@ -417,9 +431,10 @@ static int vsva_batch_ioctl(struct vsva_ucmd *ucmd)
 	u32 handled = 0;
 	int rc;
 
-	if (b->flags & ~VSVA_TARGET_DOMAIN) {
+	if (b->flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB)) {
 		vsva_err(ucmd->err, "batch: unknown flags 0x%x",
-			 b->flags & ~VSVA_TARGET_DOMAIN);
+			 b->flags & ~(VSVA_TARGET_DOMAIN |
+				      VSVA_INV_SEPARATE_DEVTLB));
 		rc = -EOPNOTSUPP;
 	} else if (b->__reserved || b->__reserved2) {
 		vsva_err(ucmd->err, "batch: reserved fields must be 0");

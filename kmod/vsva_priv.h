@@ -12,11 +12,12 @@
  *                     set's members and counts.  The IOASID notifier chain
  *                     is called with ctx->lock held but never under
  *                     vsva_ioasid_lock.
- *   mmap_lock         of the mapping owner's mm (pinning, accounting).
+ *   mmap_lock         of the caller's mm, read and killable, while pinning
+ *                     (accounting is atomic, per user: account.c).
  *   vsva_domain.s2_lock  rwsem: the domain's stage-2 mappings.  Writers
  *                     (map/unmap) take it under ctx->lock; the emulated
  *                     DMA path reads under it.  Never held while pinning
- *                     or accounting (mmap_lock is taken outside it).
+ *                     (mmap_lock is taken and dropped before it).
  *   backend-private spinlocks (emulated caches) nest inside both.
  *   xa_lock of ctx->objects: only for lookups without ctx->lock.
  *
@@ -42,12 +43,15 @@ struct mm_struct;
 struct seq_file;
 struct vsva_endpoint;
 struct vsva_ioasid_set;
+struct vsva_user;
 
 /* Stage-2 input (guest-physical) address width. */
 #define VSVA_GPA_BITS 48
 /* System-wide PASID space width; PASID 0 is reserved. */
 #define VSVA_PASID_BITS 20
 #define VSVA_PASID_MAX ((1U << VSVA_PASID_BITS) - 1)
+/* Pages pinned per stage-2 chunk: its page array is one 4 KiB kmalloc. */
+#define VSVA_S2_CHUNK_PAGES 512
 /* Largest VSVA_CACHE_INVALIDATE_BATCH. */
 #define VSVA_MAX_BATCH 1024
 /* Largest payload (data_len) accepted; beyond: -E2BIG. */
@@ -109,21 +113,27 @@ struct vsva_ctx {
 };
 
 /**
- * struct vsva_s2_map - one VSVA_MAP range
+ * struct vsva_s2_map - one chunk of a VSVA_MAP range
  * @node: in vsva_domain.maps
- * @gpa: first guest-physical byte
- * @npages: 4 KiB pages
+ * @gpa: first guest-physical byte of the chunk
+ * @npages: 4 KiB pages of the chunk (at most VSVA_S2_CHUNK_PAGES)
  * @prot: VSVA_S2_READ / VSVA_S2_WRITE
+ * @range_gpa: first byte of the VSVA_MAP range the chunk belongs to
+ * @range_len: length of that range (unmap never splits it)
  * @pages: the pinned pages
- * @mm: the mm charged (mmgrab()ed), so any context can uncharge it
+ * @mm: the mm whose VmPin shows them (mmgrab()ed)
+ * @user: the user charged for them (RLIMIT_MEMLOCK)
  */
 struct vsva_s2_map {
 	struct list_head node;
 	u64 gpa;
 	unsigned long npages;
 	u32 prot;
+	u64 range_gpa;
+	u64 range_len;
 	struct page **pages;
 	struct mm_struct *mm;
+	struct vsva_user *user;
 };
 
 struct vsva_domain {
@@ -208,8 +218,13 @@ extern atomic_t vsva_nr_contexts;
 int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err);
+/*
+ * @strict: an allocated PASID not bound on a target fails with -ENOENT
+ * (kernel callers); else it is skipped and the call succeeds (the v1
+ * UAPI, as Linux 5.11).
+ */
 int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
-			 u32 hpasid, struct vsva_errmsg *err);
+			 u32 hpasid, bool strict, struct vsva_errmsg *err);
 int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			    const struct vsva_cache_invalidate_info *inv,
 			    struct vsva_errmsg *err);

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 PKGS=(
 	build-essential cmake ninja-build pkg-config git
-	libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+	libfmt-dev libexpected-dev abigail-tools libgtest-dev libgmock-dev libbenchmark-dev
 	clang-format sparse
 	gcc-multilib g++-multilib
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd

@@ -99,6 +99,7 @@ fetch_debug() {
 	out=$K/debug-$key
 	if [[ ! -f $out/.done ]]; then
 		log "building debug kernel $ver (config $key); this takes a few minutes"
+		local t0=$SECONDS
 		rm -rf "$out"
 		mkdir -p "$out"
 		quiet make -C "$src" O="$out" tinyconfig
@@ -108,6 +109,7 @@ fetch_debug() {
 		check_config "$out/.config"
 		quiet make -C "$src" O="$out" -j"$(nproc)" bzImage modules_prepare
 		quiet make -C "$src" O="$out" -j"$(nproc)" modules
+		log "debug kernel $key built in $((SECONDS - t0)) s"
 		touch "$out/.done"
 	fi
 	ln -sfn "debug-$key" "$K/debug"

@@ -186,7 +186,22 @@ for k in stock debug; do
 	took "older module on $k"
 done
 
-# 7. Packaging (issue 15; tests/packaging/run.sh): man pages render without
+# --- fuzz smoke (tests/fuzz/, owned by the fuzzer; keep this block whole) ---
+# Two minutes of vsva-fuzz on the debug kernel (KCOV-guided when the kernel
+# has KCOV); any kernel report fails it (the checker's usual rules), and the
+# fuzzer's own failure (a report it saw, an executor killed by a signal)
+# fails the command.  VSVA_FUZZ_SEED=S repeats a run's program sequence.
+stage "fuzz smoke on the debug kernel"
+fuzz_p=$P fuzz_f=$F
+fuzz_args=(--seconds "${VSVA_FUZZ_SECONDS:-120}" --interval 30)
+[[ -n ${VSVA_FUZZ_SEED:-} ]] && fuzz_args+=(--seed "$VSVA_FUZZ_SEED")
+vm_run "fuzz smoke on debug" --kernel debug --timeout 1200 -- vsva-fuzz "${fuzz_args[@]}"
+echo "fuzz smoke: $((P - fuzz_p)) passed, $((F - fuzz_f)) failed"
+took "fuzz smoke"
+# --- end of the fuzz smoke -------------------------------------------------
+
+# --- packaging (tests/packaging/, issue 15; keep this block whole) ---
+# Packaging (issue 15; tests/packaging/run.sh): man pages render without
 #    warnings, the .debs build (dpkg-buildpackage) and pass lintian, DKMS
 #    builds the packaged sources for the stock kernel, and that module,
 #    real udev, the kvm-group permission check and the installed files run
@@ -201,6 +216,7 @@ elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then
 	F=$((F + 1))
 fi
 took "packaging"
+# --- end of packaging -----------------------------------------------------
 
 finish
 exit

@@ -2,8 +2,12 @@
 /*
  * vsva_consumer: an in-kernel consumer of vsva's kernel-internal API, in
  * the role of a KVM-side PASID translator.  It subscribes to the IOASID
- * notifier chain, counts and logs the events, and can unbind a PASID
- * through vsva_unbind_gpasid() with no user buffer anywhere.
+ * notifier chain, counts and logs the events, can unbind a PASID through
+ * vsva_unbind_gpasid() with no user buffer anywhere, and holds PASID
+ * handles (vsva_ioasid_get()/vsva_ioasid_put()).
+ *
+ * Its notifier callback only records: it never calls back into vsva (the
+ * rules of include/vsva/kapi.h).
  *
  * /sys/kernel/debug/vsva_consumer/:
  *   stats    alloc/free/bind/unbind counts and what is live
@@ -11,11 +15,17 @@
  *   unbind   write "CTX TARGET PASID [domain]": unbind through the kapi
  *            (test hook: only built with kbuild VSVA_TEST_HOOKS=1)
  *   result   the last unbind's errno and message
+ *   hold     write "get CTX PASID": take a handle on a PASID of a context;
+ *            write "put PASID": drop the handle this module holds on it
+ *            (-ENOENT when it holds none: it cannot drop anyone else's);
+ *            read: the PASIDs held (test hook, as unbind)
  *   clear    write anything: reset counts and log
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -38,6 +48,14 @@ static unsigned int vc_head, vc_len;
 static int vc_last_rc;
 static struct vsva_errmsg vc_last_msg;
 static struct dentry *vc_dir;
+
+/* A PASID handle held by this module (vc_lock). */
+struct vc_hold {
+	struct list_head node;
+	struct vsva_ioasid *ioasid;
+};
+
+static LIST_HEAD(vc_holds);
 
 static const char *const vc_names[5] = {
 	"?", "alloc", "free", "bind", "unbind",
@@ -158,6 +176,100 @@ static const struct file_operations vc_unbind_fops = {
 	.owner = THIS_MODULE,
 	.write = vc_unbind_write,
 };
+
+static int vc_hold_show(struct seq_file *s, void *unused)
+{
+	struct vc_hold *h;
+
+	mutex_lock(&vc_lock);
+	list_for_each_entry(h, &vc_holds, node)
+		seq_printf(s, "pasid %u\n", vsva_ioasid_pasid(h->ioasid));
+	mutex_unlock(&vc_lock);
+	return 0;
+}
+
+static int vc_hold_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, vc_hold_show, NULL);
+}
+
+static int vc_hold_get(unsigned int ctx_id, unsigned int pasid)
+{
+	struct vsva_ioasid *ioasid;
+	struct vsva_ctx *ctx;
+	struct vc_hold *h;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	ctx = vsva_ctx_get(ctx_id);
+	if (!ctx) {
+		kfree(h);
+		return -ENOENT;
+	}
+	ioasid = vsva_ioasid_get(vsva_ctx_ioasid_set(ctx), pasid);
+	vsva_ctx_put(ctx);
+	if (IS_ERR(ioasid)) {
+		kfree(h);
+		return PTR_ERR(ioasid);
+	}
+	h->ioasid = ioasid;
+	mutex_lock(&vc_lock);
+	list_add_tail(&h->node, &vc_holds);
+	mutex_unlock(&vc_lock);
+	return 0;
+}
+
+/* Only a handle this module holds can be dropped. */
+static int vc_hold_put(unsigned int pasid)
+{
+	struct vc_hold *h, *found = NULL;
+
+	mutex_lock(&vc_lock);
+	list_for_each_entry(h, &vc_holds, node) {
+		if (vsva_ioasid_pasid(h->ioasid) == pasid) {
+			found = h;
+			list_del(&h->node);
+			break;
+		}
+	}
+	mutex_unlock(&vc_lock);
+	if (!found)
+		return -ENOENT;
+	vsva_ioasid_put(found->ioasid);
+	kfree(found);
+	return 0;
+}
+
+static ssize_t vc_hold_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	unsigned int a, b;
+	char buf[64];
+	int rc;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "get %u %u", &a, &b) == 2)
+		rc = vc_hold_get(a, b);
+	else if (sscanf(buf, "put %u", &a) == 1)
+		rc = vc_hold_put(a);
+	else
+		return -EINVAL;
+	return rc ? rc : len;
+}
+
+static const struct file_operations vc_hold_fops = {
+	.owner = THIS_MODULE,
+	.open = vc_hold_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vc_hold_write,
+};
 #endif
 
 static ssize_t vc_clear_write(struct file *file, const char __user *ubuf,
@@ -190,6 +302,7 @@ static int __init vc_init(void)
 	debugfs_create_file("result", 0444, vc_dir, NULL, &vc_result_fops);
 #ifdef VSVA_TEST_HOOKS
 	debugfs_create_file("unbind", 0200, vc_dir, NULL, &vc_unbind_fops);
+	debugfs_create_file("hold", 0600, vc_dir, NULL, &vc_hold_fops);
 #endif
 	debugfs_create_file("clear", 0200, vc_dir, NULL, &vc_clear_fops);
 	return 0;
@@ -197,8 +310,14 @@ static int __init vc_init(void)
 
 static void __exit vc_exit(void)
 {
+	struct vc_hold *h, *tmp;
+
 	debugfs_remove(vc_dir);
 	vsva_ioasid_unregister_notifier(&vc_nb);
+	list_for_each_entry_safe(h, tmp, &vc_holds, node) {
+		vsva_ioasid_put(h->ioasid);
+		kfree(h);
+	}
 }
 
 module_init(vc_init);

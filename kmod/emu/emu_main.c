@@ -199,27 +199,33 @@ static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
 	return 0;
 }
 
-/* The IOVA range of an ADDR invalidation, inclusive; clamped on overflow. */
+/*
+ * The IOVA range of an ADDR invalidation, inclusive: @granule_size x
+ * @nb_granules from @addr with the bits below the granule masked off (any
+ * power-of-two granule, as VT-d's address mask); clamped on overflow.  The
+ * caches drop every entry overlapping it, whatever page size it maps.
+ */
 static void emu_inv_range(const struct vsva_inv_addr_info *a, u64 *start,
 			  u64 *last)
 {
 	u64 size;
 
-	*start = a->addr;
+	*start = a->granule_size ? a->addr & ~(a->granule_size - 1) : a->addr;
 	if (check_mul_overflow(a->granule_size, a->nb_granules, &size) ||
-	    !size || check_add_overflow(a->addr, size - 1, last))
+	    !size || check_add_overflow(*start, size - 1, last))
 		*last = U64_MAX;
 }
 
 static int emu_cache_invalidate(struct vsva_domain *dom,
 				struct vsva_device *dev,
 				const struct vsva_cache_invalidate_info *inv,
-				struct vsva_errmsg *err)
+				u32 flags, struct vsva_errmsg *err)
 {
 	struct vsva_counters *cnt = &dom->ctx->counters;
 	struct emu_dom *edm = emu_dom(dom);
 	struct emu_match m = { .last = U64_MAX };
 	struct vsva_device *d;
+	bool devtlb;
 	unsigned int n;
 
 	lockdep_assert_held(&dom->ctx->lock);
@@ -257,7 +263,16 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		n = emu_cache_flush(&emu_iotlb, &im);
 		atomic64_add(n, &cnt->iotlb_flushed);
 	}
-	if (inv->cache & VSVA_CACHE_INV_TYPE_DEV_IOTLB) {
+	/*
+	 * Linux 5.11 VT-d flushed the device TLB with the IOTLB when ATS was
+	 * on (the guest may take an IOTLB flush as inclusive), so a 5.11 VMM
+	 * never forwards device-TLB invalidations.  SEPARATE_DEVTLB is for
+	 * VMMs that do.  Same PASID and range; DOMAIN: every PASID.
+	 */
+	devtlb = (inv->cache & VSVA_CACHE_INV_TYPE_DEV_IOTLB) ||
+		 ((inv->cache & VSVA_CACHE_INV_TYPE_IOTLB) &&
+		  !(flags & VSVA_INV_SEPARATE_DEVTLB));
+	if (devtlb) {
 		struct emu_match dm = m;
 
 		dm.match_dom = true;

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <set>
 
+#include <linux/vsva.h>
+
 #include <fmt/format.h>
 
 namespace vsva::qemu {
@@ -20,9 +22,9 @@ VtdAdapter::Device* VtdAdapter::find(uint16_t sid) {
     return it == devs_.end() ? nullptr : &it->second;
 }
 
-Status VtdAdapter::add_device(uint16_t sid, uint32_t host_dev) {
+Result<void> VtdAdapter::add_device(uint16_t sid, uint32_t host_dev) {
     if (devs_.count(sid))
-        return Error{EEXIST, fmt::format("device {:04x}: already added", sid)};
+        return vtd_error(EEXIST, fmt::format("device {:04x}: already added", sid));
     Device d;
     d.sid = sid;
     d.host_dev = host_dev;
@@ -30,30 +32,174 @@ Status VtdAdapter::add_device(uint16_t sid, uint32_t host_dev) {
     return {};
 }
 
-Status VtdAdapter::remove_device(uint16_t sid) {
+Result<void> VtdAdapter::remove_device(uint16_t sid) {
     Device* d = find(sid);
     if (!d)
-        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
-    Status rc;
+        return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
+    Result<void> rc;
     while (!d->bound.empty())
         if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc)
             rc = s;
+    std::erase_if(pending_, [&](const auto& kv) { return kv.first.sid == sid; });
     devs_.erase(sid);
     return rc;
 }
 
-Status VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa, unsigned pdts) {
+VtdAdapter::Device* VtdAdapter::find_host(uint32_t host_dev) {
+    for (auto& [sid, d] : devs_)
+        if (d.host_dev == host_dev)
+            return &d;
+    return nullptr;
+}
+
+// ---------------------------------------------------------------------------
+// Page requests, page responses, faults
+// ---------------------------------------------------------------------------
+
+void VtdAdapter::auto_respond(const HostPageRequest& r) {
+    // VT-d §7.7: a response is due for the last request of a group and for
+    // any request with private data; the others are simply dropped.
+    if (!r.last && !r.priv_valid)
+        return;
+    HostPageResponse resp;
+    resp.dev = r.dev;
+    resp.pasid_valid = r.pasid_valid;
+    resp.hpasid = r.hpasid;
+    resp.grpid = r.grpid;
+    resp.code = VSVA_PAGE_RESP_INVALID;
+    resp.priv_valid = r.priv_valid;
+    resp.priv[0] = r.priv[0];
+    resp.priv[1] = r.priv[1];
+    if (auto s = host_.page_response(resp); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("auto-response to group {} of host device {}: {}", r.grpid, r.dev,
+                        s.error().message()));
+        return;
+    }
+    ++stats_.auto_responses;
+}
+
+std::optional<GuestPageRequest> VtdAdapter::page_request(const HostPageRequest& r) {
+    Device* d = find_host(r.dev);
+    std::optional<uint32_t> gpasid;
+    if (d && r.pasid_valid)
+        for (const auto& [g, b] : d->bound)
+            if (b.hpasid == r.hpasid)
+                gpasid = g;
+    if (!d || (r.pasid_valid && !gpasid) || r.grpid > 0x1ff) {
+        ++stats_.page_requests_unmapped;
+        log(fmt::format("page request of host device {} PASID {} group {}: no guest mapping, "
+                        "not injected",
+                        r.dev, r.pasid_valid ? fmt::format("{}", r.hpasid) : "none", r.grpid));
+        auto_respond(r);
+        return std::nullopt;
+    }
+    GuestPageRequest g;
+    g.req.pv = r.pasid_valid;
+    g.req.pasid = gpasid.value_or(0);
+    g.req.rid = d->sid;
+    g.req.pdp = r.priv_valid;
+    g.req.priv[0] = r.priv_valid ? r.priv[0] : 0;
+    g.req.priv[1] = r.priv_valid ? r.priv[1] : 0;
+    g.req.rd = r.perm & VSVA_FAULT_PERM_READ;
+    g.req.wr = r.perm & VSVA_FAULT_PERM_WRITE;
+    g.req.exe = r.perm & VSVA_FAULT_PERM_EXEC;
+    g.req.pm = r.perm & VSVA_FAULT_PERM_PRIV;
+    g.req.lpig = r.last;
+    g.req.prgi = static_cast<uint16_t>(r.grpid);
+    g.req.addr = r.addr & ~0xfffull;
+    g.desc = encode_page_request(g.req);
+    if (r.last || r.priv_valid) {
+        PendingGroup p;
+        p.dev = r.dev;
+        p.pasid_valid = r.pasid_valid;
+        p.hpasid = r.hpasid;
+        p.grpid = r.grpid;
+        p.priv_valid = r.priv_valid;
+        p.priv[0] = g.req.priv[0];
+        p.priv[1] = g.req.priv[1];
+        pending_[PendingKey{d->sid, g.req.pv, g.req.pasid, g.req.prgi}] = p;
+    }
+    ++stats_.page_requests;
+    return g;
+}
+
+Result<void> VtdAdapter::page_response(const PgrpRespDesc& r) {
+    auto code = v1_page_response_code(r.code);
+    if (!code)
+        return vsva::Unexpected(code.error());
+    auto it = pending_.find(PendingKey{r.rid, r.pv, r.pv ? r.pasid : 0, r.prgi});
+    if (it == pending_.end()) {
+        ++stats_.stray_responses;
+        log(fmt::format("page response {:04x} PASID {} group {}: no pending request, dropped",
+                        r.rid, r.pv ? fmt::format("{}", r.pasid) : "none", r.prgi));
+        return {};
+    }
+    const PendingGroup p = it->second;
+    pending_.erase(it);
+    if (p.priv_valid != r.pdp || (r.pdp && (p.priv[0] != r.priv[0] || p.priv[1] != r.priv[1]))) {
+        ++stats_.private_data_mismatches;
+        log(fmt::format("page response {:04x} group {}: private data differs from the request's",
+                        r.rid, r.prgi));
+    }
+    HostPageResponse resp;
+    resp.dev = p.dev;
+    resp.pasid_valid = p.pasid_valid;
+    resp.hpasid = p.hpasid;
+    resp.grpid = p.grpid;
+    resp.code = *code;
+    resp.priv_valid = r.pdp;
+    resp.priv[0] = r.pdp ? r.priv[0] : 0;
+    resp.priv[1] = r.pdp ? r.priv[1] : 0;
+    if (auto s = host_.page_response(resp); !s) {
+        ++stats_.host_errors;
+        log(fmt::format("page response {:04x} group {}: {}", r.rid, r.prgi, s.error().message()));
+        return s;
+    }
+    ++stats_.page_responses;
+    return {};
+}
+
+std::optional<GuestFault> VtdAdapter::fault(const HostFault& f) {
+    Device* d = find_host(f.dev);
+    std::optional<uint32_t> gpasid;
+    if (d && f.pasid_valid)
+        for (const auto& [g, b] : d->bound)
+            if (b.hpasid == f.hpasid)
+                gpasid = g;
+    if (!d || (f.pasid_valid && !gpasid)) {
+        ++stats_.faults_unmapped;
+        log(fmt::format("fault of host device {} PASID {}: no guest mapping", f.dev, f.hpasid));
+        return std::nullopt;
+    }
+    GuestFault g;
+    g.sid = d->sid;
+    g.pasid_valid = f.pasid_valid;
+    g.gpasid = gpasid.value_or(0);
+    g.host_reason = f.reason;
+    g.reason = vtd_fault_reason(f.reason, f.perm);
+    g.write = f.perm & VSVA_FAULT_PERM_WRITE;
+    g.exec = f.perm & VSVA_FAULT_PERM_EXEC;
+    g.priv = f.perm & VSVA_FAULT_PERM_PRIV;
+    g.addr = f.addr_valid ? (f.addr & ~0xfffull) : 0;
+    ++stats_.faults;
+    return g;
+}
+
+Result<void> VtdAdapter::set_pasid_dir(uint16_t sid, std::optional<uint64_t> dir_gpa,
+                                       unsigned pdts) {
     Device* d = find(sid);
     if (!d)
-        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+        return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     if (pdts > 7)
-        return Error{EINVAL, fmt::format("device {:04x}: PDTS {} > 7", sid, pdts)};
+        return vtd_error(EINVAL, fmt::format("device {:04x}: PDTS {} > 7", sid, pdts));
     if (dir_gpa && (*dir_gpa & 0xfff))
-        return Error{EINVAL, fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned",
-                                         sid, *dir_gpa)};
+        return vtd_error(EINVAL,
+                         fmt::format("device {:04x}: PASID directory {:#x} not 4 KiB aligned", sid,
+                                     *dir_gpa));
     d->dir = dir_gpa;
     d->pdts = pdts;
-    Status rc;
+    Result<void> rc;
     if (!dir_gpa)
         while (!d->bound.empty())
             if (auto s = do_unbind(*d, d->bound.begin()->first); !s && rc)
@@ -89,7 +235,7 @@ std::optional<uint32_t> VtdAdapter::gpasid_of(uint32_t hpasid) const {
 // PASID cache
 // ---------------------------------------------------------------------------
 
-Expected<std::optional<PasidEntry>> VtdAdapter::read_entry(const Device& d, uint32_t gpasid) {
+Result<std::optional<PasidEntry>> VtdAdapter::read_entry(const Device& d, uint32_t gpasid) {
     using R = std::optional<PasidEntry>;
     if (!d.dir || gpasid > kPasidMax)
         return R{};
@@ -99,21 +245,23 @@ Expected<std::optional<PasidEntry>> VtdAdapter::read_entry(const Device& d, uint
     uint64_t de = 0;
     const uint64_t de_gpa = *d.dir + di * kPasidDirEntryBytes;
     if (!mem_.read(de_gpa, &de, sizeof(de)))
-        return Error{EFAULT, fmt::format("PASID {}: directory entry at GPA {:#x} unreadable",
-                                         gpasid, de_gpa)};
+        return vtd_error(EFAULT, fmt::format("PASID {}: directory entry at GPA {:#x} unreadable",
+                                             gpasid, de_gpa));
     auto dir = decode_pasid_dir_entry(de, caps_);
     if (!dir)
-        return Error{dir.error().err, fmt::format("PASID {}: {}", gpasid, dir.error().msg)};
+        return vtd_error(dir.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, dir.error().message()));
     if (!dir->present)
         return R{};
     PasidEntryRaw raw{};
     const uint64_t pe_gpa = dir->table + pasid_table_index(gpasid) * kPasidEntryBytes;
     if (!mem_.read(pe_gpa, raw.data(), sizeof(raw)))
-        return Error{EFAULT,
-                     fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa)};
+        return vtd_error(EFAULT,
+                         fmt::format("PASID {}: entry at GPA {:#x} unreadable", gpasid, pe_gpa));
     auto pe = decode_pasid_entry(raw, caps_);
     if (!pe)
-        return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
+        return vtd_error(pe.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, pe.error().message()));
     if (!pe->present)
         return R{};
     return R{*pe};
@@ -141,7 +289,7 @@ std::vector<uint32_t> VtdAdapter::present_pasids(const Device& d) {
     return out;
 }
 
-Expected<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
+Result<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
     auto it = pasids_.find(gpasid);
     if (it != pasids_.end()) {
         ++it->second.refs;
@@ -149,7 +297,7 @@ Expected<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
     }
     auto hp = host_.alloc_pasid(gpasid);
     if (!hp)
-        return hp.error();
+        return vsva::Unexpected(hp.error());
     pasids_[gpasid] = PasidRef{*hp, 1};
     return *hp;
 }
@@ -160,24 +308,29 @@ void VtdAdapter::put_hpasid(uint32_t gpasid) {
         return;
     if (auto s = host_.free_pasid(it->second.hpasid); !s) {
         ++stats_.host_errors;
-        log(fmt::format("free host PASID {}: {}", it->second.hpasid, s.error().msg));
+        log(fmt::format("free host PASID {}: {}", it->second.hpasid, s.error().message()));
     }
     pasids_.erase(it);
 }
 
-Status VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
+Result<void> VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
     auto it = d.bound.find(gpasid);
     if (it == d.bound.end())
-        return Error{ENOENT,
-                     fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid)};
+        return vtd_error(ENOENT,
+                         fmt::format("device {:04x}: guest PASID {} is not bound", d.sid, gpasid));
     const BoundPasid b = it->second;
     BindRequest req{d.host_dev,          b.hpasid,          gpasid, b.intent.gpgd,
                     b.intent.addr_width, b.intent.vtd_flags};
     d.bound.erase(it);
-    Status rc = host_.unbind(req);
+    // Unbinding answers the PASID's pending page requests on the host
+    // (INVALID): forget them so a late guest response is not forwarded.
+    std::erase_if(pending_, [&](const auto& kv) {
+        return kv.first.sid == d.sid && kv.first.pv && kv.first.pasid == gpasid;
+    });
+    Result<void> rc = host_.unbind(req);
     if (!rc) {
         ++stats_.host_errors;
-        log(fmt::format("unbind device {:04x} PASID {}: {}", d.sid, gpasid, rc.error().msg));
+        log(fmt::format("unbind device {:04x} PASID {}: {}", d.sid, gpasid, rc.error().message()));
     } else {
         ++stats_.unbinds;
         log(fmt::format("unbind device {:04x} gPASID {} (hPASID {})", d.sid, gpasid, b.hpasid));
@@ -186,21 +339,21 @@ Status VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
     return rc;
 }
 
-Status VtdAdapter::apply(Device& d, uint32_t gpasid,
-                         const Expected<std::optional<PasidEntry>>& fresh,
-                         std::optional<uint16_t> did_filter) {
+Result<void> VtdAdapter::apply(Device& d, uint32_t gpasid,
+                               const Result<std::optional<PasidEntry>>& fresh,
+                               std::optional<uint16_t> did_filter) {
     auto cached = d.bound.find(gpasid);
     const bool had = cached != d.bound.end();
     std::optional<BindIntent> want;
-    Status rc;
+    Result<void> rc;
     if (!fresh) {
-        rc = fresh.error();
+        rc = vsva::Unexpected(fresh.error());
     } else if (*fresh) {
         auto bi = bind_intent(**fresh, gpasid);
         if (bi)
             want = *bi;
         else
-            rc = bi.error();
+            rc = vsva::Unexpected(bi.error());
     }
     if (did_filter) {
         const bool match = (had && cached->second.intent.did == *did_filter) ||
@@ -210,7 +363,7 @@ Status VtdAdapter::apply(Device& d, uint32_t gpasid,
     }
     if (!rc) {
         ++stats_.bad_entries;
-        log(fmt::format("device {:04x}: {}", d.sid, rc.error().msg));
+        log(fmt::format("device {:04x}: {}", d.sid, rc.error().message()));
     }
     if (had && want && cached->second.intent.same_binding(*want)) {
         if (cached->second.intent.did != want->did) {
@@ -225,9 +378,9 @@ Status VtdAdapter::apply(Device& d, uint32_t gpasid,
         if (!h) {
             ++stats_.host_errors;
             log(fmt::format("device {:04x}: no host PASID for gPASID {}: {}", d.sid, gpasid,
-                            h.error().msg));
+                            h.error().message()));
             if (rc)
-                rc = h.error();
+                rc = vsva::Unexpected(h.error());
             want.reset();
         } else {
             hp = *h;
@@ -242,7 +395,7 @@ Status VtdAdapter::apply(Device& d, uint32_t gpasid,
     BindRequest req{d.host_dev, *hp, gpasid, want->gpgd, want->addr_width, want->vtd_flags};
     if (auto s = host_.bind(req); !s) {
         ++stats_.host_errors;
-        log(fmt::format("bind device {:04x} gPASID {}: {}", d.sid, gpasid, s.error().msg));
+        log(fmt::format("bind device {:04x} gPASID {}: {}", d.sid, gpasid, s.error().message()));
         put_hpasid(gpasid);
         return rc ? s : rc;
     }
@@ -257,39 +410,40 @@ Status VtdAdapter::apply(Device& d, uint32_t gpasid,
     return rc;
 }
 
-Status VtdAdapter::sync_pasid(uint16_t sid, uint32_t gpasid) {
+Result<void> VtdAdapter::sync_pasid(uint16_t sid, uint32_t gpasid) {
     Device* d = find(sid);
     if (!d)
-        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+        return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     return apply(*d, gpasid, read_entry(*d, gpasid), std::nullopt);
 }
 
-Status VtdAdapter::bind_entry(uint16_t sid, uint32_t gpasid, const PasidEntryRaw& raw) {
+Result<void> VtdAdapter::bind_entry(uint16_t sid, uint32_t gpasid, const PasidEntryRaw& raw) {
     Device* d = find(sid);
     if (!d)
-        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+        return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     if (gpasid > kPasidMax)
-        return Error{EINVAL, fmt::format("PASID {} above 20 bits", gpasid)};
+        return vtd_error(EINVAL, fmt::format("PASID {} above 20 bits", gpasid));
     auto pe = decode_pasid_entry(raw, caps_);
     if (!pe) {
         ++stats_.bad_entries;
-        return Error{pe.error().err, fmt::format("PASID {}: {}", gpasid, pe.error().msg)};
+        return vtd_error(pe.error().code(),
+                         fmt::format("PASID {}: {}", gpasid, pe.error().message()));
     }
     if (!pe->present)
-        return Error{ENOENT, fmt::format("PASID {}: entry not present", gpasid)};
-    return apply(*d, gpasid, Expected<std::optional<PasidEntry>>(std::optional<PasidEntry>(*pe)),
+        return vtd_error(ENOENT, fmt::format("PASID {}: entry not present", gpasid));
+    return apply(*d, gpasid, Result<std::optional<PasidEntry>>(std::optional<PasidEntry>(*pe)),
                  std::nullopt);
 }
 
-Status VtdAdapter::unbind(uint16_t sid, uint32_t gpasid) {
+Result<void> VtdAdapter::unbind(uint16_t sid, uint32_t gpasid) {
     Device* d = find(sid);
     if (!d)
-        return Error{ENOENT, fmt::format("device {:04x}: unknown", sid)};
+        return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     return do_unbind(*d, gpasid);
 }
 
-Status VtdAdapter::pasid_cache_inv(const PcDesc& pc) {
-    Status rc;
+Result<void> VtdAdapter::pasid_cache_inv(const PcDesc& pc) {
+    Result<void> rc;
     for (auto& [sid, d] : devs_) {
         if (pc.g == kPcGranuPasid) {
             if (auto s = apply(d, pc.pasid, read_entry(d, pc.pasid), pc.did); !s && rc)
@@ -315,37 +469,37 @@ Status VtdAdapter::pasid_cache_inv(const PcDesc& pc) {
 // ---------------------------------------------------------------------------
 
 void VtdAdapter::queue(Invalidation inv) {
-    pending_.push_back(inv);
+    pending_inv_.push_back(inv);
 }
 
-Status VtdAdapter::flush() {
-    if (pending_.empty())
+Result<void> VtdAdapter::flush() {
+    if (pending_inv_.empty())
         return {};
     std::vector<Invalidation> batch;
-    batch.swap(pending_);
+    batch.swap(pending_inv_);
     ++stats_.submissions;
     stats_.batch_sizes.push_back(batch.size());
     auto r = host_.invalidate(batch);
     if (!r) {
         ++stats_.host_errors;
-        log(fmt::format("invalidation batch of {}: {}", batch.size(), r.error().msg));
-        return r.error();
+        log(fmt::format("invalidation batch of {}: {}", batch.size(), r.error().message()));
+        return vsva::Unexpected(r.error());
     }
     stats_.invalidations += r->done;
     log(fmt::format("submitted {} invalidation(s) in one batch", batch.size()));
     return {};
 }
 
-Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode mode) {
+Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode mode) {
     auto dec = decode_descriptor(raw, mode, caps_);
     if (!dec) {
         ++stats_.invalid_descriptors;
-        return dec.error();
+        return vsva::Unexpected(dec.error());
     }
     DescOutcome out;
     out.type = desc_type(raw[0]);
     ++stats_.descriptors[out.type];
-    const size_t before = pending_.size();
+    const size_t before = pending_inv_.size();
 
     auto each_bound = [&](auto&& fn) {
         for (auto& [sid, d] : devs_)
@@ -417,9 +571,12 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
     } else if (auto* pc = std::get_if<PcDesc>(&*dec)) {
         // A PC descriptor orders before later (P_)IOTLB ones: submit first.
         if (auto s = flush(); !s)
-            log(fmt::format("PC: {}", s.error().msg));
+            log(fmt::format("PC: {}", s.error().message()));
         if (auto s = pasid_cache_inv(*pc); !s)
-            log(fmt::format("PC: {}", s.error().msg));
+            log(fmt::format("PC: {}", s.error().message()));
+    } else if (auto* pr = std::get_if<PgrpRespDesc>(&*dec)) {
+        if (auto s = page_response(*pr); !s)
+            log(fmt::format("PGRP_RESP: {}", s.error().message()));
     } else if (auto* w = std::get_if<WaitDesc>(&*dec)) {
         out.wait = true;
         ++stats_.waits;
@@ -440,7 +597,7 @@ Expected<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMo
     }
     // CC, IEC and DEVTLB (no PASID) touch state the VMM's own vIOMMU owns
     // (context cache, interrupt remapping, RID_PASID): nothing to forward.
-    out.forwarded = pending_.size() - std::min(before, pending_.size());
+    out.forwarded = pending_inv_.size() - std::min(before, pending_inv_.size());
     return out;
 }
 
@@ -489,7 +646,8 @@ QueueResult VtdAdapter::write_iqt(uint64_t iqt) {
         auto r = process(std::span<const uint64_t>(d, qws), mode);
         if (!r) {
             res.iqe = true;
-            res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa, r.error().msg);
+            res.error = fmt::format("descriptor {} at GPA {:#x}: {}", iq_head_, gpa,
+                                    r.error().message());
             break;
         }
         res.interrupt |= r->interrupt;

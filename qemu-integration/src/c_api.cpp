@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 // The C ABI (vsva-qemu.h) over the VT-d adapter and libvsva.
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <new>
@@ -20,6 +22,7 @@
 #endif
 
 using namespace vsva::qemu;
+using vsva::Result;
 
 namespace {
 
@@ -41,17 +44,40 @@ private:
 // No kernel: every host call succeeds (bring-up, and the C ABI test).
 class DryRunHost final : public HostIommu {
 public:
-    Expected<uint32_t> alloc_pasid(uint32_t) override { return next_++; }
-    Status free_pasid(uint32_t) override { return {}; }
-    Status bind(const BindRequest&) override { return {}; }
-    Status unbind(const BindRequest&) override { return {}; }
-    Expected<BatchResult> invalidate(std::span<const Invalidation> b) override {
+    Result<uint32_t> alloc_pasid(uint32_t) override { return next_++; }
+    Result<void> free_pasid(uint32_t) override { return {}; }
+    Result<void> bind(const BindRequest&) override { return {}; }
+    Result<void> unbind(const BindRequest&) override { return {}; }
+    Result<BatchResult> invalidate(std::span<const Invalidation> b) override {
         return BatchResult{b.size(), b.size()};
     }
+    Result<void> page_response(const HostPageResponse&) override { return {}; }
 
 private:
     uint32_t next_ = 1;
 };
+
+// The kernel's struct rule (copy_struct_from_user): a smaller caller struct
+// is an older caller (missing tail = zero), a larger one is accepted only
+// when the bytes this library does not know are zero.
+int copy_struct_in(void* dst, size_t ksize, const void* src, size_t usize) {
+    const auto* u = static_cast<const unsigned char*>(src);
+    if (usize > ksize) {
+        if (std::any_of(u + ksize, u + usize, [](unsigned char c) { return c != 0; }))
+            return -E2BIG;
+        usize = ksize;
+    }
+    std::memset(dst, 0, ksize);
+    std::memcpy(dst, src, usize);
+    return 0;
+}
+
+// Outputs: up to the caller's size; a newer caller's tail is zeroed.
+void copy_struct_out(void* dst, size_t usize, const void* src, size_t ksize) {
+    std::memcpy(dst, src, std::min(usize, ksize));
+    if (usize > ksize)
+        std::memset(static_cast<unsigned char*>(dst) + ksize, 0, usize - ksize);
+}
 
 } // namespace
 
@@ -79,19 +105,22 @@ struct vsva_qemu_ctx {
     std::map<uint16_t, std::unique_ptr<vsva_qemu_dev>> devs;
     bool dry = false;
     uint32_t next_dry_dev = 1;
+    uint64_t events_lost = 0;
 
     int fail(int err, std::string msg) {
         this->err = std::move(msg);
         return -err;
     }
-    int fail(const Error& e) {
-        return fail(e.err ? e.err : EIO, e.msg);
+    int fail(const vsva::Error& e) {
+        // The adapter's own sentences stand alone; libvsva's say which call.
+        return fail(e.code() ? e.code() : EIO,
+                    e.op() == "vtd" && !e.message().empty() ? e.message() : e.to_string());
     }
     int ok() {
         err.clear();
         return 0;
     }
-    int status(const Status& s) {
+    int status(const Result<void>& s) {
         return s ? ok() : fail(s.error());
     }
 };
@@ -114,11 +143,20 @@ int guarded(vsva_qemu_ctx* ctx, F&& f) {
 extern "C" {
 
 int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) {
-    if (!args || !out || !args->dma_rw)
+    if (!args || !out)
         return -EINVAL;
-    if (args->size < sizeof(*args) || args->reserved)
+    if (args->size < VSVA_QEMU_OPEN_ARGS_MIN_SIZE)
         return -EINVAL;
-    if (args->flags & ~VSVA_QEMU_OPEN_DRY_RUN)
+    vsva_qemu_open_args a;
+    if (int rc = copy_struct_in(&a, sizeof(a), args, args->size))
+        return rc;
+    args = &a;
+    if (!args->dma_rw)
+        return -EINVAL;
+    if ((args->flags & ~VSVA_QEMU_OPEN_DRY_RUN) || args->reserved)
+        return -EOPNOTSUPP;
+    if (args->caps & ~(VSVA_QEMU_CAP_FS5LP | VSVA_QEMU_CAP_SRS | VSVA_QEMU_CAP_EAFS |
+                       VSVA_QEMU_CAP_PDS | VSVA_QEMU_CAP_DIT | VSVA_QEMU_CAP_PRS))
         return -EOPNOTSUPP;
     *out = nullptr;
     try {
@@ -133,6 +171,7 @@ int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) 
         caps.eafs = c & VSVA_QEMU_CAP_EAFS;
         caps.pds = c & VSVA_QEMU_CAP_PDS;
         caps.dit = c & VSVA_QEMU_CAP_DIT;
+        caps.prs = c & VSVA_QEMU_CAP_PRS;
         if (caps.haw < 32 || caps.haw > 64 || caps.mamv > 63)
             return -EINVAL;
         if (args->flags & VSVA_QEMU_OPEN_DRY_RUN) {
@@ -177,17 +216,20 @@ int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) 
     }
 }
 
-void vsva_qemu_close(vsva_qemu_ctx* ctx) {
+uint32_t vsva_qemu_version(void) {
+    return (0u << 16) | (1u << 8) | 0u;
+}
+
+int vsva_qemu_close(vsva_qemu_ctx* ctx) {
     if (!ctx)
-        return;
-    try {
-        for (auto& [sid, dev] : ctx->devs)
-            (void)ctx->ad->remove_device(sid);
-    } catch (...) {
+        return -EINVAL;
+    if (!ctx->devs.empty()) {
+        ctx->fail(EBUSY, fmt::format("close: {} device(s) still attached; detach them first",
+                                     ctx->devs.size()));
+        return -EBUSY;
     }
     ctx->ad.reset();
-    ctx->host.reset(); // drops Bindings and Pasids
-    ctx->devs.clear(); // detaches
+    ctx->host.reset(); // drops Pasids
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
     ctx->faults.reset();
     ctx->maps.clear();
@@ -195,6 +237,7 @@ void vsva_qemu_close(vsva_qemu_ctx* ctx) {
     ctx->vctx.reset();
 #endif
     delete ctx;
+    return 0;
 }
 
 const char* vsva_qemu_last_error(const vsva_qemu_ctx* ctx) {
@@ -213,7 +256,7 @@ int vsva_qemu_map_ram(vsva_qemu_ctx* ctx, uint64_t gpa, uint64_t size, void* hva
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         auto m = ctx->dom->map(gpa, hva, size);
         if (!m)
-            return ctx->fail(from_libvsva(m.error()));
+            return ctx->fail(m.error());
         ctx->maps.insert_or_assign(gpa, std::move(*m));
         return ctx->ok();
 #else
@@ -233,7 +276,7 @@ int vsva_qemu_unmap_ram(vsva_qemu_ctx* ctx, uint64_t gpa) {
         auto r = it->second.unmap();
         ctx->maps.erase(it);
         if (!r)
-            return ctx->fail(from_libvsva(r.error()));
+            return ctx->fail(r.error());
         return ctx->ok();
 #else
     (void)gpa;
@@ -263,7 +306,7 @@ int vsva_qemu_attach_device(vsva_qemu_ctx* ctx, uint16_t sid, uint16_t host_rid,
             o.enable_pri = flags & VSVA_QEMU_ATTACH_PRI;
             auto d = ctx->dom->attach(host_rid, o);
             if (!d)
-                return ctx->fail(from_libvsva(d.error()));
+                return ctx->fail(d.error());
             dev->vdev.emplace(std::move(*d));
             dev->host_id = dev->vdev->id();
             ctx->lhost->add_device(*dev->vdev);
@@ -285,7 +328,7 @@ int vsva_qemu_detach_device(vsva_qemu_dev* dev) {
         return -EINVAL;
     vsva_qemu_ctx* ctx = dev->ctx;
     return guarded(ctx, [&] {
-        Status s = ctx->ad->remove_device(dev->sid);
+        Result<void> s = ctx->ad->remove_device(dev->sid);
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         if (ctx->lhost)
             ctx->lhost->remove_device(dev->host_id);
@@ -332,6 +375,9 @@ int vsva_qemu_unbind(vsva_qemu_dev* dev, uint32_t gpasid) {
 int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nqw, int scalable,
                            struct vsva_qemu_desc_result* res) {
     return guarded(ctx, [&] {
+        if (res && res->size < VSVA_QEMU_DESC_RESULT_MIN_SIZE)
+            return ctx->fail(EINVAL, fmt::format("descriptor result: size {} below {}", res->size,
+                                                 VSVA_QEMU_DESC_RESULT_MIN_SIZE));
         if (!desc || (nqw != 2 && nqw != 4))
             return ctx->fail(EINVAL, fmt::format("descriptor of {} qwords (2 or 4)", nqw));
         auto r = ctx->ad->process(std::span<const uint64_t>(desc, nqw),
@@ -339,12 +385,16 @@ int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nq
         if (!r)
             return ctx->fail(r.error());
         if (res) {
-            res->type = r->type;
-            res->flags = (r->wait ? VSVA_QEMU_DESC_WAIT : 0) |
-                         (r->status_written ? VSVA_QEMU_DESC_STATUS_WRITTEN : 0) |
-                         (r->interrupt ? VSVA_QEMU_DESC_INTERRUPT : 0);
-            res->forwarded = static_cast<uint32_t>(r->forwarded);
-            res->reserved = 0;
+            vsva_qemu_desc_result k{};
+            k.size = sizeof(k);
+            k.type = r->type;
+            k.flags = (r->wait ? VSVA_QEMU_DESC_WAIT : 0) |
+                      (r->status_written ? VSVA_QEMU_DESC_STATUS_WRITTEN : 0) |
+                      (r->interrupt ? VSVA_QEMU_DESC_INTERRUPT : 0);
+            k.forwarded = static_cast<uint32_t>(r->forwarded);
+            const uint32_t usize = res->size;
+            copy_struct_out(res, usize, &k, sizeof(k));
+            res->size = usize;
         }
         return ctx->ok();
     });
@@ -362,9 +412,9 @@ int vsva_qemu_fault_fd(vsva_qemu_ctx* ctx) {
         if (!ctx->faults) {
             auto q = ctx->vctx->fault_queue();
             if (!q)
-                return ctx->fail(from_libvsva(q.error()));
+                return ctx->fail(q.error());
             if (auto r = q->set_nonblocking(true); !r)
-                return ctx->fail(from_libvsva(r.error()));
+                return ctx->fail(r.error());
             ctx->faults.emplace(std::move(*q));
         }
         ctx->ok();
@@ -375,79 +425,143 @@ int vsva_qemu_fault_fd(vsva_qemu_ctx* ctx) {
     });
 }
 
-int vsva_qemu_read_page_requests(vsva_qemu_ctx* ctx, struct vsva_qemu_page_req* out, uint32_t max) {
+int vsva_qemu_read_events(vsva_qemu_ctx* ctx, void* out, uint32_t event_size, uint32_t max) {
     return guarded(ctx, [&] {
         if (!out && max)
-            return ctx->fail(EINVAL, "page requests: out is NULL");
+            return ctx->fail(EINVAL, "events: out is NULL");
+        if (event_size < VSVA_QEMU_EVENT_MIN_SIZE)
+            return ctx->fail(EINVAL, fmt::format("events: element size {} below {}", event_size,
+                                                 VSVA_QEMU_EVENT_MIN_SIZE));
+        if (max > INT32_MAX / 2)
+            max = INT32_MAX / 2;
         if (ctx->dry)
             return ctx->ok();
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         if (int fd = vsva_qemu_fault_fd(ctx); fd < 0)
             return fd;
+        auto* dst = static_cast<unsigned char*>(out);
         uint32_t n = 0;
-        vsva::FaultRecord rec[16];
+        uint32_t lost = 0;
+        // One host record at a time: nothing read is ever dropped here.
         while (n < max) {
-            const size_t want = std::min<size_t>(16, max - n);
-            auto r = ctx->faults->read(std::span<vsva::FaultRecord>(rec, want));
+            vsva::FaultRecord rec;
+            auto r = ctx->faults->read(std::span<vsva::FaultRecord>(&rec, 1));
             if (!r)
-                return ctx->fail(from_libvsva(r.error()));
+                return ctx->fail(r.error());
             if (*r == 0)
                 break;
-            for (size_t i = 0; i < *r; ++i) {
-                auto* pr = std::get_if<vsva::PageRequest>(&rec[i].fault);
-                if (!pr)
-                    continue; // unrecoverable faults: reported by the host IOMMU's fault path
-                vsva_qemu_page_req& o = out[n++];
-                o = {};
-                for (auto& [sid, d] : ctx->devs)
-                    if (d->host_id == pr->dev_id)
-                        o.sid = sid;
-                auto g = ctx->ad->gpasid_of(pr->pasid);
-                o.pasid_valid = pr->pasid_valid() && g.has_value();
-                o.gpasid = g.value_or(0);
-                o.grpid = pr->grpid;
+            lost += rec.lost;
+            ctx->events_lost += rec.lost;
+            vsva_qemu_event ev{};
+            if (auto* pr = std::get_if<vsva::PageRequest>(&rec.fault)) {
+                HostPageRequest h;
+                h.dev = pr->dev_id;
+                h.pasid_valid = pr->pasid_valid();
+                h.hpasid = pr->pasid;
+                h.grpid = pr->grpid;
+                h.perm = pr->perm;
+                h.last = pr->last_page();
+                h.priv_valid = pr->flags & VSVA_FAULT_PAGE_REQUEST_PRIV_DATA;
+                h.addr = pr->addr;
+                h.priv[0] = pr->private_data[0];
+                h.priv[1] = pr->private_data[1];
+                auto g = ctx->ad->page_request(h);
+                if (!g)
+                    continue;
+                ev.type = VSVA_QEMU_EVENT_PAGE_REQ;
+                auto& o = ev.page_req;
+                o.sid = g->req.rid;
+                o.flags = static_cast<uint16_t>((g->req.pv ? VSVA_QEMU_PR_PASID_VALID : 0) |
+                                                (g->req.lpig ? VSVA_QEMU_PR_LAST : 0) |
+                                                (g->req.pdp ? VSVA_QEMU_PR_PRIV_DATA : 0) |
+                                                (g->req.exe ? VSVA_QEMU_PR_EXEC : 0) |
+                                                (g->req.pm ? VSVA_QEMU_PR_PRIV : 0));
+                o.gpasid = g->req.pasid;
+                o.grpid = g->req.prgi;
                 o.perm = pr->perm;
-                o.last = pr->last_page();
-                o.addr = pr->addr;
+                o.addr = g->req.addr;
+                o.private_data[0] = g->req.priv[0];
+                o.private_data[1] = g->req.priv[1];
+                std::copy(g->desc.begin(), g->desc.end(), o.desc);
+            } else {
+                const auto& u = std::get<vsva::UnrecoverableFault>(rec.fault);
+                HostFault h;
+                h.dev = u.dev_id;
+                h.reason = u.reason;
+                h.pasid_valid = u.flags & VSVA_FAULT_UNRECOV_PASID_VALID;
+                h.hpasid = u.pasid;
+                h.perm = u.perm;
+                h.addr_valid = u.flags & VSVA_FAULT_UNRECOV_ADDR_VALID;
+                h.addr = u.addr;
+                auto g = ctx->ad->fault(h);
+                if (!g)
+                    continue;
+                ev.type = VSVA_QEMU_EVENT_FAULT;
+                auto& o = ev.fault;
+                o.sid = g->sid;
+                o.flags = static_cast<uint16_t>((g->pasid_valid ? VSVA_QEMU_FAULT_PASID_VALID : 0) |
+                                                (g->write ? VSVA_QEMU_FAULT_WRITE : 0) |
+                                                (g->exec ? VSVA_QEMU_FAULT_EXEC : 0) |
+                                                (g->priv ? VSVA_QEMU_FAULT_PRIV : 0));
+                o.gpasid = g->gpasid;
+                o.reason = g->reason;
+                o.host_reason = g->host_reason;
+                o.addr = g->addr;
             }
-            if (*r < want)
-                break;
+            ev.lost = lost;
+            lost = 0;
+            copy_struct_out(dst + size_t{n} * event_size, event_size, &ev, sizeof(ev));
+            ++n;
         }
         ctx->ok();
         return static_cast<int>(n);
 #else
+    (void)event_size;
     return ctx->fail(EOPNOTSUPP, "built without libvsva");
 #endif
     });
 }
 
-int vsva_qemu_page_response(vsva_qemu_dev* dev, uint32_t gpasid, uint32_t grpid, uint32_t code) {
+int vsva_qemu_page_response(vsva_qemu_dev* dev, const struct vsva_qemu_page_resp* uresp) {
     if (!dev)
         return -EINVAL;
     vsva_qemu_ctx* ctx = dev->ctx;
     return guarded(ctx, [&] {
-        if (code > VSVA_QEMU_RESP_FAILURE)
-            return ctx->fail(EINVAL, fmt::format("page response: code {} unknown", code));
-        auto hp = ctx->ad->hpasid_of(gpasid);
-        if (!hp)
-            return ctx->fail(ENOENT,
-                             fmt::format("page response: guest PASID {} not bound", gpasid));
-        if (ctx->dry)
-            return ctx->ok();
-#ifdef VSVA_QEMU_HAVE_LIBVSVA
-        vsva::PageRequest pr;
-        pr.dev_id = dev->host_id;
-        pr.flags = VSVA_FAULT_PAGE_REQUEST_PASID_VALID;
-        pr.pasid = *hp;
-        pr.grpid = grpid;
-        auto r = ctx->vctx->respond(pr, static_cast<vsva::PageResponseCode>(code));
-        if (!r)
-            return ctx->fail(from_libvsva(r.error()));
-        return ctx->ok();
-#else
-    (void)grpid;
-    return ctx->fail(EOPNOTSUPP, "built without libvsva");
-#endif
+        if (!uresp)
+            return ctx->fail(EINVAL, "page response: NULL");
+        if (uresp->size < VSVA_QEMU_PAGE_RESP_MIN_SIZE)
+            return ctx->fail(EINVAL, fmt::format("page response: size {} below {}", uresp->size,
+                                                 VSVA_QEMU_PAGE_RESP_MIN_SIZE));
+        vsva_qemu_page_resp r;
+        if (int rc = copy_struct_in(&r, sizeof(r), uresp, uresp->size))
+            return ctx->fail(-rc, "page response: unknown trailing bytes are not zero");
+        const uint32_t known =
+                VSVA_QEMU_PR_PASID_VALID | VSVA_QEMU_PR_LAST | VSVA_QEMU_PR_PRIV_DATA;
+        if ((r.flags & ~known) || r.reserved)
+            return ctx->fail(EOPNOTSUPP, fmt::format("page response: unknown flags {:#x} or "
+                                                     "reserved {:#x}",
+                                                     r.flags & ~known, r.reserved));
+        if (r.grpid > 0x1ff || r.gpasid > kPasidMax)
+            return ctx->fail(EINVAL, fmt::format("page response: group {} (9 bits) or PASID {} "
+                                                 "(20 bits) out of range",
+                                                 r.grpid, r.gpasid));
+        PgrpRespDesc d;
+        d.pv = r.flags & VSVA_QEMU_PR_PASID_VALID;
+        d.pdp = r.flags & VSVA_QEMU_PR_PRIV_DATA;
+        d.lpig = r.flags & VSVA_QEMU_PR_LAST;
+        d.code = static_cast<uint8_t>(r.code > 0xff ? 0xff : r.code);
+        d.rid = dev->sid;
+        d.pasid = d.pv ? r.gpasid : 0;
+        d.prgi = static_cast<uint16_t>(r.grpid);
+        if (d.pdp) {
+            d.priv[0] = r.private_data[0];
+            d.priv[1] = r.private_data[1];
+        }
+        if (r.code > 0xf)
+            return ctx->fail(EINVAL, fmt::format("page response: code {:#x} is not a PCIe PRG "
+                                                 "response code",
+                                                 r.code));
+        return ctx->status(ctx->ad->page_response(d));
     });
 }
 
@@ -459,7 +573,7 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
     return guarded(ctx, [&] {
         if (out_done)
             *out_done = 0;
-        if (flags & ~VSVA_QEMU_DMA_WRITE)
+        if (flags & ~(VSVA_QEMU_DMA_WRITE | VSVA_QEMU_DMA_WAIT))
             return ctx->fail(EOPNOTSUPP, fmt::format("emu dma: unknown flags {:#x}", flags));
         if (!buf && len)
             return ctx->fail(EINVAL, "emu dma: buf is NULL");
@@ -471,10 +585,11 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         vsva::emu::DmaFlags f;
         f.write = flags & VSVA_QEMU_DMA_WRITE;
+        f.wait = flags & VSVA_QEMU_DMA_WAIT;
         auto r = vsva::emu::dma(*dev->vdev, *hp, iova,
                                 std::span<std::byte>(static_cast<std::byte*>(buf), len), f);
         if (!r)
-            return ctx->fail(from_libvsva(r.error()));
+            return ctx->fail(r.error());
         if (out_done)
             *out_done = static_cast<uint32_t>(r->done);
         if (r->faulted)
@@ -491,21 +606,33 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
 }
 
 int vsva_qemu_get_stats(const vsva_qemu_ctx* ctx, struct vsva_qemu_stats* out) {
-    if (!ctx || !out)
+    if (!ctx || !out || out->size < VSVA_QEMU_STATS_MIN_SIZE)
         return -EINVAL;
     const AdapterStats& s = ctx->ad->stats();
-    *out = {};
+    vsva_qemu_stats k{};
+    k.size = sizeof(k);
     for (uint64_t n : s.descriptors)
-        out->descriptors += n;
-    out->invalid_descriptors = s.invalid_descriptors;
-    out->binds = s.binds;
-    out->unbinds = s.unbinds;
-    out->rebinds = s.rebinds;
-    out->bad_entries = s.bad_entries;
-    out->invalidations = s.invalidations;
-    out->submissions = s.submissions;
-    out->waits = s.waits;
-    out->host_errors = s.host_errors;
+        k.descriptors += n;
+    k.invalid_descriptors = s.invalid_descriptors;
+    k.binds = s.binds;
+    k.unbinds = s.unbinds;
+    k.rebinds = s.rebinds;
+    k.bad_entries = s.bad_entries;
+    k.invalidations = s.invalidations;
+    k.submissions = s.submissions;
+    k.waits = s.waits;
+    k.host_errors = s.host_errors;
+    k.page_requests = s.page_requests;
+    k.page_requests_unmapped = s.page_requests_unmapped;
+    k.auto_responses = s.auto_responses;
+    k.page_responses = s.page_responses;
+    k.stray_responses = s.stray_responses;
+    k.faults = s.faults;
+    k.faults_unmapped = s.faults_unmapped;
+    k.events_lost = ctx->events_lost;
+    const uint32_t usize = out->size;
+    copy_struct_out(out, usize, &k, sizeof(k));
+    out->size = usize;
     return 0;
 }
 

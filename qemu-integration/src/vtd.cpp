@@ -25,12 +25,12 @@ constexpr uint64_t above_haw(unsigned haw) {
     return haw >= 64 ? 0 : bits(63, haw);
 }
 
-Error invalid(std::string msg) {
-    return Error{EINVAL, std::move(msg)};
+vsva::Unexpected invalid(std::string msg) {
+    return vtd_error(EINVAL, std::move(msg));
 }
 
 template <class... A>
-Error bad(fmt::format_string<A...> f, A&&... a) {
+vsva::Unexpected bad(fmt::format_string<A...> f, A&&... a) {
     return invalid(fmt::format(f, std::forward<A>(a)...));
 }
 
@@ -50,7 +50,7 @@ const char* pgtt_name(Pgtt p) {
     return "reserved";
 }
 
-Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) {
+Result<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) {
     PasidDirEntry d;
     d.present = v & 1;
     if (!d.present)
@@ -65,7 +65,7 @@ Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps) 
     return d;
 }
 
-Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps) {
+Result<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps) {
     PasidEntry pe;
     pe.present = e[0] & 1;
     if (!pe.present)
@@ -138,15 +138,15 @@ Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& c
     return pe;
 }
 
-Expected<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid) {
+Result<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid) {
     if (!pe.present)
-        return Error{ENOENT, fmt::format("PASID {}: entry not present", gpasid)};
+        return vtd_error(ENOENT, fmt::format("PASID {}: entry not present", gpasid));
     if (pe.pgtt != Pgtt::kFirstStage)
-        return Error{
+        return vtd_error(
                 EOPNOTSUPP,
                 fmt::format("PASID {}: PGTT {} has no stage-1 bind (only first-stage is nested "
                             "on the host)",
-                            gpasid, pgtt_name(pe.pgtt))};
+                            gpasid, pgtt_name(pe.pgtt)));
     BindIntent b;
     b.gpasid = gpasid;
     b.gpgd = pe.fsptptr;
@@ -205,8 +205,107 @@ Range ats_range(uint64_t addr, bool s) {
     return Range{0, 0, true};
 }
 
-Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
-                                       const VtdCaps& caps) {
+namespace {
+
+// Type 9.  Reserved: qw0 8:6, 11:9 (type high bits, zero for 9), 63:52;
+// qw1 1:0 and 63:12; qw2..3 unless PDP.  A reserved response code
+// (0x2..0xE) is an invalid descriptor too: it has no meaning to forward.
+Result<Descriptor> decode_pgrp_resp(std::span<const uint64_t> d) {
+    const uint64_t lo = d[0], hi = d[1];
+    if (uint64_t r = lo & (bits(11, 6) | bits(63, 52)))
+        return bad("PGRP_RESP: reserved bits {:#x} set in qword 0", r);
+    if (uint64_t r = hi & (bits(1, 0) | bits(63, 12)))
+        return bad("PGRP_RESP: reserved bits {:#x} set in qword 1", r);
+    PgrpRespDesc p;
+    p.pv = (lo >> 4) & 1;
+    p.pdp = (lo >> 5) & 1;
+    p.code = static_cast<uint8_t>(field(lo, 12, 4));
+    p.rid = static_cast<uint16_t>(field(lo, 16, 16));
+    p.pasid = static_cast<uint32_t>(field(lo, 32, 20));
+    p.lpig = (hi >> 2) & 1;
+    p.prgi = static_cast<uint16_t>(field(hi, 3, 9));
+    if (p.pdp) {
+        p.priv[0] = d[2];
+        p.priv[1] = d[3];
+    } else if (d[2] | d[3]) {
+        return bad("PGRP_RESP: private data {:#x}, {:#x} without PDP", d[2], d[3]);
+    }
+    if (!v1_page_response_code(p.code))
+        return bad("PGRP_RESP: response code {:#x} is reserved (0 success, 1 invalid, 0xf "
+                   "failure)",
+                   p.code);
+    return Descriptor{p};
+}
+
+} // namespace
+
+Result<uint32_t> v1_page_response_code(unsigned prg_code) {
+    switch (prg_code) {
+    case kPrgSuccess:
+        return uint32_t{VSVA_PAGE_RESP_SUCCESS};
+    case kPrgInvalidRequest:
+        return uint32_t{VSVA_PAGE_RESP_INVALID};
+    case kPrgResponseFailure:
+        return uint32_t{VSVA_PAGE_RESP_FAILURE};
+    default:
+        return bad("page response code {:#x} is reserved in PCIe (0 success, 1 invalid "
+                   "request, 0xf response failure)",
+                   prg_code);
+    }
+}
+
+uint8_t prg_code_of_v1(uint32_t v1_code) {
+    switch (v1_code) {
+    case VSVA_PAGE_RESP_SUCCESS:
+        return kPrgSuccess;
+    case VSVA_PAGE_RESP_INVALID:
+        return kPrgInvalidRequest;
+    default:
+        return kPrgResponseFailure;
+    }
+}
+
+std::array<uint64_t, 4> encode_page_request(const PageReqDesc& d) {
+    std::array<uint64_t, 4> q{};
+    q[0] = 1 | (uint64_t{d.pv} << 8) | (uint64_t{d.pdp} << 9) | (uint64_t{d.rid} << 16) |
+           (uint64_t{d.pasid & kPasidMax} << 32) | (uint64_t{d.exe} << 52) | (uint64_t{d.pm} << 53);
+    q[1] = uint64_t{d.rd} | (uint64_t{d.wr} << 1) | (uint64_t{d.lpig} << 2) |
+           (uint64_t{d.prgi & 0x1ffu} << 3) | (d.addr & bits(63, 12));
+    if (d.pdp) {
+        q[2] = d.priv[0];
+        q[3] = d.priv[1];
+    }
+    return q;
+}
+
+uint8_t vtd_fault_reason(uint32_t host_reason, uint32_t perm) {
+    namespace fr = fault_reason;
+    switch (host_reason) {
+    case VSVA_FAULT_REASON_PASID_FETCH:
+        return fr::kPasidEntryFetch;
+    case VSVA_FAULT_REASON_BAD_PASID_ENTRY:
+        return fr::kPasidEntryReserved;
+    case VSVA_FAULT_REASON_PASID_INVALID:
+        return fr::kPasidEntryNotPresent;
+    case VSVA_FAULT_REASON_PTE_FETCH:
+        return fr::kFsEntryNotPresent;
+    case VSVA_FAULT_REASON_PERMISSION:
+        if (perm & VSVA_FAULT_PERM_WRITE)
+            return fr::kNoWrite;
+        if (perm & VSVA_FAULT_PERM_EXEC)
+            return fr::kNoExecute;
+        return fr::kNoRead;
+    case VSVA_FAULT_REASON_OOR_ADDRESS:
+        return fr::kNotCanonical;
+    case VSVA_FAULT_REASON_WALK_EABT:
+    case VSVA_FAULT_REASON_ACCESS:
+    default:
+        return fr::kFsEntryFetch;
+    }
+}
+
+Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
+                                     const VtdCaps& caps) {
     const size_t want = mode.dw256 ? 4 : 2;
     if (d.size() != want)
         return bad("descriptor of {} qwords in a {}-bit queue", d.size(), mode.dw256 ? 256 : 128);
@@ -221,12 +320,16 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
         return bad("{}: 128-bit descriptors are invalid in scalable mode (IQA.DW=0)", name);
     if (type >= 6 && !mode.dw256)
         return bad("{} is a 256-bit descriptor, IQA.DW=0", name);
-    if (type == 9 || type == 10)
-        return bad("{} (type {}) is not supported by this vIOMMU (ECAP.PRS/HPTS=0)", name, type);
+    if (type == 10)
+        return bad("{} (type {}) is not supported by this vIOMMU (ECAP.HPTS=0)", name, type);
+    if (type == 9 && !caps.prs)
+        return bad("{} (type 9) is invalid: this vIOMMU does not advertise ECAP.PRS", name);
+    if (type == 9)
+        return decode_pgrp_resp(d);
     if (mode.dw256 && (d[2] | d[3]))
         return bad("{}: bits 255:128 must be zero ({:#x}, {:#x})", name, d[2], d[3]);
 
-    auto check = [&](uint64_t rlo, uint64_t rhi) -> Status {
+    auto check = [&](uint64_t rlo, uint64_t rhi) -> Result<void> {
         if (uint64_t r = lo & rlo)
             return bad("{}: reserved bits {:#x} set in qword 0", name, r);
         if (uint64_t r = hi & rhi)
@@ -238,7 +341,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     switch (static_cast<DescType>(type)) {
     case DescType::kContextCache: {
         if (auto s = check(0xfffc00000000f1c0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         CcDesc c{static_cast<uint8_t>(field(lo, 4, 2)),
                  static_cast<uint16_t>(field(lo, 16, 16) & did_mask),
                  static_cast<uint16_t>(field(lo, 32, 16)), static_cast<uint8_t>(field(lo, 48, 2))};
@@ -248,7 +351,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kIotlb: {
         if (auto s = check(0xffffffff0000f100ull, 0xf80ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         IotlbDesc t;
         t.g = field(lo, 4, 2);
         t.dw = (lo >> 6) & 1;
@@ -268,7 +371,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kDevTlb: {
         const uint64_t pfsid = caps.dit ? (bits(15, 12) | bits(63, 52)) : 0;
         if (auto s = check(0xffff0000ffe0f1f0ull & ~pfsid, 0xffeull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         DevTlbDesc t;
         t.pfsid = static_cast<uint16_t>(field(lo, 12, 4) | (field(lo, 52, 12) << 4));
         t.mip = field(lo, 16, 5);
@@ -279,7 +382,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kIec: {
         if (auto s = check(0xffff000007fff1e0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         return Descriptor{IecDesc{static_cast<bool>((lo >> 4) & 1),
                                   static_cast<uint8_t>(field(lo, 27, 5)),
                                   static_cast<uint16_t>(field(lo, 32, 16))}};
@@ -287,7 +390,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kWait: {
         const uint64_t pd = caps.pds ? 0 : (1ull << 7);
         if (auto s = check(0xfffff100ull | pd, 3); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         WaitDesc w;
         w.iflag = (lo >> 4) & 1;
         w.sw = (lo >> 5) & 1;
@@ -299,7 +402,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kPIotlb: {
         if (auto s = check(0xfff000000000f1c0ull, 0xf80ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PIotlbDesc t;
         t.g = field(lo, 4, 2);
         t.did = field(lo, 16, 16) & did_mask;
@@ -315,7 +418,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     }
     case DescType::kPasidCache: {
         if (auto s = check(0xfff000000000f1c0ull, ~0ull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PcDesc c{static_cast<uint8_t>(field(lo, 4, 2)),
                  static_cast<uint16_t>(field(lo, 16, 16) & did_mask),
                  static_cast<uint32_t>(field(lo, 32, 20))};
@@ -326,7 +429,7 @@ Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mo
     case DescType::kPDevTlb: {
         const uint64_t pfsid = caps.dit ? (bits(15, 12) | bits(63, 52)) : 0;
         if (auto s = check(0xfff000000000f000ull & ~pfsid, 0x7feull); !s)
-            return s.error();
+            return vsva::Unexpected(s.error());
         PDevTlbDesc t;
         t.mip = field(lo, 4, 5);
         t.pfsid = static_cast<uint16_t>(field(lo, 12, 4) | (field(lo, 52, 12) << 4));

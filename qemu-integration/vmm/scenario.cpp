@@ -192,7 +192,7 @@ Report run(const Options& o) {
     ram.put64(kDir, kTable | 1);
     write_fs_pasid_entry(ram, kTable, kGpasid, pt.root(), kDid);
     if (auto s = ad.set_pasid_dir(sid, kDir, 0); !s) {
-        check("context entry", false, s.error().msg);
+        check("context entry", false, s.error().message());
         return r;
     }
     say(fmt::format("guest: PASID {} -> first-stage root GPA {:#x} (4-level), VA {:#x} -> GPA "
@@ -306,7 +306,7 @@ Report run(const Options& o) {
                             pr->grpid));
             pt.map(kVaC, kPage4); // the guest's fault handler
             auto resp = ctx->respond(*pr, vsva::PageResponseCode::Success);
-            check("page response SUCCESS accepted", resp.ok(),
+            check("page response SUCCESS accepted", resp.has_value(),
                   resp ? "" : resp.error().to_string());
             auto d5 = dma(kVaC, msg4, true);
             r.fault_served = resp && d5 && !d5->faulted &&

@@ -26,6 +26,8 @@ TEST(HooksAbsent, NoConsumerUnbind) {
     EXPECT_EQ(access(VSVA_CONSUMER_DIR "/stats", R_OK), 0);
     EXPECT_NE(access(VSVA_CONSUMER_DIR "/unbind", F_OK), 0)
             << "a production build of vsva_consumer.ko exposes unbind";
+    EXPECT_NE(access(VSVA_CONSUMER_DIR "/hold", F_OK), 0)
+            << "a production build of vsva_consumer.ko exposes hold";
 }
 
 } // namespace

@@ -112,7 +112,9 @@ TEST_F(Cache, LeafKeepsPagingStructureCache) {
     EXPECT_EQ(Read64(kVa + k4K), 3u);
 }
 
-TEST_F(Cache, DeviceTlbNeedsItsOwnInvalidation) {
+// The opt-in VSVA_INV_SEPARATE_DEVTLB: the IOTLB and the device TLB are
+// invalidated separately, as the VT-d spec has them.
+TEST_F(Cache, SeparateDevTlbKeepsTheDeviceTlbUntilItsOwnInvalidation) {
     MakeStale(VSVA_ATTACH_ENABLE_ATS);
     auto c0 = ctx_.Counters();
     EXPECT_EQ(Read64(kVa), 0x01du);
@@ -121,12 +123,197 @@ TEST_F(Cache, DeviceTlbNeedsItsOwnInvalidation) {
     EXPECT_EQ(c1.out_iotlb_hits, c0.out_iotlb_hits) << "a device-TLB hit does not reach the IOMMU";
 
     // The IOTLB alone: the device still translates with its own TLB.
-    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa)), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa), VSVA_INV_SEPARATE_DEVTLB),
+              0);
+    EXPECT_EQ(ctx_.Counters().out_devtlb_flushed, c1.out_devtlb_flushed);
     EXPECT_EQ(Read64(kVa), 0x01du);
-    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kDevTlb, pasid_, kVa)), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, pasid_), VSVA_INV_SEPARATE_DEVTLB), 0);
+    EXPECT_EQ(Read64(kVa), 0x01du);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvDomain(kIotlb), VSVA_INV_SEPARATE_DEVTLB), 0);
+    EXPECT_EQ(Read64(kVa), 0x01du);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kDevTlb, pasid_, kVa), VSVA_INV_SEPARATE_DEVTLB),
+              0);
     auto c2 = ctx_.Counters();
     EXPECT_EQ(c2.out_devtlb_flushed, c1.out_devtlb_flushed + 1);
     EXPECT_EQ(Read64(kVa), 0x2e3u);
+}
+
+// The default for v1 payloads (Linux 5.11 VT-d): an IOTLB invalidation of a
+// device with ATS enabled flushes its device TLB too, over the same PASID
+// and range, at every granularity.
+TEST_F(Cache, IotlbInvalidationAlsoFlushesTheDeviceTlb) {
+    struct Case {
+        const char* name;
+        vsva_cache_invalidate_info inv;
+    };
+    MakeStale(VSVA_ATTACH_ENABLE_ATS);
+    const Case cases[] = {
+            {"ADDR", Ctx::InvAddr(kIotlb, pasid_, kVa)},
+            {"ADDR 8K", Ctx::InvAddr(kIotlb, pasid_, kVa, 2 * k4K)},
+            {"PASID", Ctx::InvPasid(kIotlb, pasid_)},
+            {"DOMAIN", Ctx::InvDomain(kIotlb)},
+    };
+    for (const auto& c : cases) {
+        pt_->Map4K(kVa, kOld);
+        ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb | kDevTlb, pasid_)), 0);
+        ASSERT_EQ(Read64(kVa), 0x01du) << c.name;
+        pt_->Map4K(kVa, kNew);
+        auto c0 = ctx_.Counters();
+        EXPECT_EQ(Read64(kVa), 0x01du) << c.name << ": stale before";
+        EXPECT_EQ(ctx_.Counters().out_devtlb_hits, c0.out_devtlb_hits + 1) << c.name;
+        ASSERT_EQ(ctx_.Invalidate(dev_, c.inv), 0) << c.name;
+        auto c1 = ctx_.Counters();
+        EXPECT_EQ(c1.out_devtlb_flushed, c0.out_devtlb_flushed + 1) << c.name;
+        EXPECT_EQ(Read64(kVa), 0x2e3u) << c.name << ": no stale device-TLB entry survives";
+    }
+    // Another PASID or range of the IOTLB leaves the device TLB alone.
+    pt_->Map4K(kVa, kOld);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, pasid_)), 0);
+    ASSERT_EQ(Read64(kVa), 0x01du);
+    pt_->Map4K(kVa, kNew);
+    uint32_t other;
+    ASSERT_EQ(ctx_.PasidAlloc(&other), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, other)), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + 2 * k4K, 2 * k4K)), 0);
+    EXPECT_EQ(Read64(kVa), 0x01du);
+    // An explicit DEV_IOTLB with it is flushed once, not twice.
+    auto c0 = ctx_.Counters();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb | kDevTlb, pasid_, kVa)), 0);
+    EXPECT_EQ(ctx_.Counters().out_devtlb_flushed, c0.out_devtlb_flushed + 1);
+    EXPECT_EQ(Read64(kVa), 0x2e3u);
+}
+
+// Same default through the batch, and the opt-in there too.
+TEST_F(Cache, BatchIotlbFlushesTheDeviceTlbUnlessSeparate) {
+    MakeStale(VSVA_ATTACH_ENABLE_ATS);
+    EXPECT_EQ(Read64(kVa), 0x01du);
+    struct vsva_cache_invalidate_info inv[1] = {Ctx::InvAddr(kIotlb, pasid_, kVa)};
+    struct vsva_cache_invalidate_batch b = {};
+    b.argsz = sizeof(b);
+    b.flags = VSVA_INV_SEPARATE_DEVTLB;
+    b.target_id = dev_;
+    b.entry_len = sizeof(inv[0]);
+    b.entry_num = 1;
+    b.data_uptr = (uintptr_t)inv;
+    ASSERT_EQ(ctx_.Call(VSVA_CACHE_INVALIDATE_BATCH, &b), 0);
+    EXPECT_EQ(b.entry_num, 1u);
+    EXPECT_EQ(Read64(kVa), 0x01du) << "SEPARATE_DEVTLB: the device TLB stays";
+    b.flags = 0;
+    ASSERT_EQ(ctx_.Call(VSVA_CACHE_INVALIDATE_BATCH, &b), 0);
+    EXPECT_EQ(Read64(kVa), 0x2e3u);
+}
+
+// The 5.11 VMM's page-selective invalidation: granule_size = 4K << am,
+// nb_granules = 1, for every am the VT-d descriptor allows.  Each one drops
+// exactly the entries overlapping its range, whatever page size they map.
+TEST_F(Cache, EveryPowerOfTwoGranuleDropsExactlyItsRange) {
+    Bind();
+    for (uint64_t i = 0; i < 4; i++) {
+        pt_->Map4K(kVa + i * k4K, kOld + i * k4K);
+        Stamp(kOld + i * k4K, 10 + i);
+        Stamp(kNew + i * k4K, 20 + i);
+    }
+    auto reset = [&] {
+        for (uint64_t i = 0; i < 4; i++)
+            pt_->Map4K(kVa + i * k4K, kOld + i * k4K);
+        ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, pasid_)), 0);
+        for (uint64_t i = 0; i < 4; i++)
+            ASSERT_EQ(Read64(kVa + i * k4K), 10 + i);
+        for (uint64_t i = 0; i < 4; i++)
+            pt_->Map4K(kVa + i * k4K, kNew + i * k4K);
+    };
+    // 8 KiB at kVa + 8K: pages 2 and 3 only.
+    reset();
+    auto c0 = ctx_.Counters();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + 2 * k4K, 2 * k4K)), 0);
+    EXPECT_EQ(ctx_.Counters().out_iotlb_flushed, c0.out_iotlb_flushed + 2);
+    EXPECT_EQ(Read64(kVa), 10u);
+    EXPECT_EQ(Read64(kVa + k4K), 11u);
+    EXPECT_EQ(Read64(kVa + 2 * k4K), 22u);
+    EXPECT_EQ(Read64(kVa + 3 * k4K), 23u);
+    // 16 KiB: all four; 8 KiB x 2 granules: all four.
+    reset();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa, 4 * k4K)), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        EXPECT_EQ(Read64(kVa + i * k4K), 20 + i) << "16K, page " << i;
+    reset();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa, 2 * k4K, 2)), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        EXPECT_EQ(Read64(kVa + i * k4K), 20 + i) << "8K x 2, page " << i;
+    // The address bits below the granule are masked (VT-d's AM): 16 KiB
+    // named by kVa + 4K covers kVa .. kVa + 16K.
+    reset();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + k4K, 4 * k4K)), 0);
+    for (uint64_t i = 0; i < 4; i++)
+        EXPECT_EQ(Read64(kVa + i * k4K), 20 + i) << "masked 16K, page " << i;
+    // am = 0..18 at kVa: each covers page 0; from am 2 on all four.
+    for (unsigned am = 0; am <= 18; am++) {
+        reset();
+        ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa, k4K << am)), 0)
+                << "am " << am;
+        for (uint64_t i = 0; i < 4; i++)
+            EXPECT_EQ(Read64(kVa + i * k4K), (i < (1ull << am) ? 20 : 10) + i)
+                    << "am " << am << " page " << i;
+    }
+}
+
+// A range smaller than a cached 2 MiB or 1 GiB translation drops it.
+TEST_F(Cache, SmallGranuleDropsTheLargePageItFallsIn) {
+    ASSERT_EQ(ram_.Add(ctx_, dom_, kHiGpa + 0x300000, k2M), 0);
+    ASSERT_EQ(ram_.Add(ctx_, dom_, 2 * k1G + 0x300000, k2M), 0);
+    Bind();
+    // 2 MiB page: kVa -> kData, then -> kData + 2M.
+    pt_->Map2M(kVa, kData);
+    Stamp(kData + 0x10000, 1);
+    Stamp(kData + k2M + 0x10000, 2);
+    ASSERT_EQ(Read64(kVa + 0x10000), 1u);
+    pt_->Map2M(kVa, kData + k2M);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + k2M, 2 * k4K)), 0);
+    EXPECT_EQ(Read64(kVa + 0x10000), 1u) << "a range past the 2M page leaves it";
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + 0x1f0000, 2 * k4K)), 0);
+    EXPECT_EQ(Read64(kVa + 0x10000), 2u) << "8K at the end of the 2M page drops it";
+
+    // 1 GiB page at kVa + 1G: kHiGpa, then 2G.
+    const uint64_t va = kVa + k1G;
+    pt_->Map1G(va, kHiGpa);
+    Stamp(kHiGpa + 0x300000, 3);
+    Stamp(2 * k1G + 0x300000, 4);
+    ASSERT_EQ(Read64(va + 0x300000), 3u);
+    pt_->Map1G(va, 2 * k1G);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, va - 4 * k4K, 4 * k4K)), 0);
+    EXPECT_EQ(Read64(va + 0x300000), 3u) << "16K just below the 1G page leaves it";
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, va + 0x3ff00000, 64 * k4K)), 0);
+    EXPECT_EQ(Read64(va + 0x300000), 4u) << "256K near its end drops it";
+}
+
+// A non-leaf invalidation of a small power-of-two range drops the cached
+// paging-structure entry (PDE) of the 2 MiB region it falls in, not others.
+// Pages 1..4 of the region go through table PT1 (value 1 + i) until the PDE
+// is repointed at PT2 (value 11 + i); each check reads a page not read
+// before, so only the cached PDE decides which table it goes through.
+TEST_F(Cache, SmallGranuleDropsThePdeOfItsRegion) {
+    Bind();
+    pt_->Map4K(kVa, kOld);
+    Stamp(kOld, 1);
+    uint64_t pt2 = pt_->NewTable();
+    ASSERT_NE(pt2, 0u);
+    for (uint64_t i = 1; i <= 4; i++) {
+        pt_->Map4K(kVa + i * k4K, kOld + i * k4K);
+        Stamp(kOld + i * k4K, 1 + i);
+        ram_.Q(pt2 + PageTables::Index(kVa + i * k4K, 1) * 8) = (kNew + i * k4K) | kUser;
+        Stamp(kNew + i * k4K, 11 + i);
+    }
+    ASSERT_EQ(Read64(kVa), 1u); // caches the PDE (-> PT1) and kVa
+    pt_->Pte(kVa, 2) = pt2 | kUser;
+    // LEAF keeps the PDE, even for a 32K range.
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa, 8 * k4K, 1, true)), 0);
+    EXPECT_EQ(Read64(kVa + k4K), 2u);
+    // A non-leaf range in the next 2M region leaves this PDE.
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + k2M, 8 * k4K)), 0);
+    EXPECT_EQ(Read64(kVa + 2 * k4K), 3u);
+    // A non-leaf 8K range elsewhere in this region drops it.
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, pasid_, kVa + 0x100000, 2 * k4K)), 0);
+    EXPECT_EQ(Read64(kVa + 3 * k4K), 14u);
 }
 
 TEST_F(Cache, DeviceTlbOnlyLeavesIotlbStale) {

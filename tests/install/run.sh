@@ -56,7 +56,14 @@ step "client_static does not need libvsva.so" \
 # pkg-config
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 step "pkg-config --modversion vsva" sh -c "test \"\$(pkg-config --modversion vsva)\" = 0.1.0"
-step "pkg-config: build" sh -c "c++ -Wall -Wextra -Werror \$(pkg-config --cflags vsva) \
+step "installed libvsva.so: every symbol versioned, none internal (nm -D)" \
+	"$here/../../vsva/abi/abi-check.sh" symbols "$libdir/libvsva.so"
+step "pkg-config --cflags does not force a language level" \
+	sh -c "! pkg-config --cflags vsva | grep -q -- -std="
+step "without -std=c++20 the headers say what they need" sh -c "! c++ -std=c++17 \
+	\$(pkg-config --cflags vsva) -fsyntax-only '$here/client.cc' 2>'$work/c17.err' &&
+	grep -q 'need C++20' '$work/c17.err'"
+step "pkg-config: build" sh -c "c++ -std=c++20 -Wall -Wextra -Werror \$(pkg-config --cflags vsva) \
 	'$here/client.cc' -o '$work/client_pc' \$(pkg-config --libs vsva) -Wl,-rpath,'$libdir'"
 step "client built with pkg-config" env LD_LIBRARY_PATH="$libdir" "$work/client_pc"
 

@@ -153,7 +153,7 @@ int run(int argc, char** argv) {
         for (const auto& i : invs)
             q.add(i);
         auto out = dev->invalidate(q);
-        return out.ok() && out->done == 64;
+        return out.has_value() && out->done == 64;
     };
 
     std::vector<Variant> v;
@@ -162,7 +162,7 @@ int run(int argc, char** argv) {
                  {}});
     v.push_back({"single raw, no msg buffer", [&] { return raw_single(false); }, {}});
     v.push_back({"single raw, msg buffer", [&] { return raw_single(true); }, {}});
-    v.push_back({"single libvsva", [&] { return dev->invalidate(inv).ok(); }, {}});
+    v.push_back({"single libvsva", [&] { return dev->invalidate(inv).has_value(); }, {}});
     v.push_back({"batch64 raw, no msg buffer", [&] { return raw_batch(false); }, {}});
     v.push_back({"batch64 raw, msg buffer", [&] { return raw_batch(true); }, {}});
     v.push_back({"batch64 libvsva (Merge::No)", [&] { return lib_batch(plain_q); }, {}});

@@ -58,6 +58,10 @@ public:
     Result<Context> open(Feature require = Feature::None) {
         return detail::open_with({.path = "/dev/null", .require = require}, trampoline, this);
     }
+    /* Context::adopt() of @fd through this fake kernel. */
+    Result<Context> adopt(int fd, Feature require = Feature::None) {
+        return detail::adopt_with(fd, require, trampoline, this);
+    }
 
     int get_info_calls = 0;
 

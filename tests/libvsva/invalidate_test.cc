@@ -35,7 +35,7 @@ void put64(Bytes& b, std::size_t off, std::uint64_t v) {
 
 TEST(InvalidateEncode, DomainIotlbIsSixteenMeaningfulBytes) {
     auto inv = Invalidation::domain(Cache::Iotlb | Cache::PasidCache);
-    ASSERT_TRUE(inv.ok());
+    ASSERT_TRUE(inv.has_value());
     Bytes want{};
     put32(want, 0, 56); // argsz: the full v1 struct
     put32(want, 4, 1);  // version
@@ -46,7 +46,7 @@ TEST(InvalidateEncode, DomainIotlbIsSixteenMeaningfulBytes) {
 
 TEST(InvalidateEncode, PasidGranularity) {
     auto inv = Invalidation::pasid(Cache::DeviceTlb, 0x12345);
-    ASSERT_TRUE(inv.ok());
+    ASSERT_TRUE(inv.has_value());
     Bytes want{};
     put32(want, 0, 56);
     put32(want, 4, 1);
@@ -61,7 +61,7 @@ TEST(InvalidateEncode, PasidGranularity) {
 TEST(InvalidateEncode, RangeLeafTwoMegGranules) {
     auto inv = Invalidation::range(Cache::Iotlb | Cache::DeviceTlb, 7, 0x40000000, 6ull << 20,
                                    Granule::Size2M, Leaf::Yes);
-    ASSERT_TRUE(inv.ok());
+    ASSERT_TRUE(inv.has_value());
     Bytes want{};
     put32(want, 0, 56);
     put32(want, 4, 1);
@@ -79,7 +79,7 @@ TEST(InvalidateEncode, RangeLeafTwoMegGranules) {
 
 TEST(InvalidateEncode, RangeNotLeafHasNoLeafBit) {
     auto inv = Invalidation::range(Cache::Iotlb, 1, 0x1000, 0x3000);
-    ASSERT_TRUE(inv.ok());
+    ASSERT_TRUE(inv.has_value());
     auto b = encode(*inv);
     EXPECT_EQ(b[16], 1); // PASID only
     EXPECT_EQ(inv->granule_size(), 4096u);
@@ -120,7 +120,7 @@ TEST(InvalidateValidate, MatrixAndRangeRules) {
              "granule size"},
     };
     for (const auto& c : cases) {
-        ASSERT_FALSE(c.r.ok()) << c.what;
+        ASSERT_FALSE(c.r.has_value()) << c.what;
         EXPECT_EQ(c.r.error().code(), EINVAL) << c.what;
         EXPECT_EQ(c.r.error().op(), "invalidate") << c.what;
         EXPECT_NE(c.r.error().message().find(c.needle), std::string::npos)
@@ -129,12 +129,14 @@ TEST(InvalidateValidate, MatrixAndRangeRules) {
 }
 
 TEST(InvalidateValidate, ValidMatrixCombinations) {
-    EXPECT_TRUE(Invalidation::domain(Cache::Iotlb).ok());
-    EXPECT_TRUE(Invalidation::domain(Cache::PasidCache).ok());
-    EXPECT_TRUE(Invalidation::pasid(Cache::Iotlb | Cache::DeviceTlb | Cache::PasidCache, 3).ok());
-    EXPECT_TRUE(Invalidation::range(Cache::DeviceTlb, 3, 0, 1ull << 30, Granule::Size1G).ok());
+    EXPECT_TRUE(Invalidation::domain(Cache::Iotlb).has_value());
+    EXPECT_TRUE(Invalidation::domain(Cache::PasidCache).has_value());
+    EXPECT_TRUE(Invalidation::pasid(Cache::Iotlb | Cache::DeviceTlb | Cache::PasidCache, 3)
+                        .has_value());
+    EXPECT_TRUE(
+            Invalidation::range(Cache::DeviceTlb, 3, 0, 1ull << 30, Granule::Size1G).has_value());
     // The last page of the address space.
-    EXPECT_TRUE(Invalidation::range(Cache::Iotlb, 3, ~0xfffull, 0x1000).ok());
+    EXPECT_TRUE(Invalidation::range(Cache::Iotlb, 3, ~0xfffull, 0x1000).has_value());
 }
 
 } // namespace

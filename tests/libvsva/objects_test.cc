@@ -22,7 +22,7 @@ using test::FakeKernel;
 #define ASSERT_OK_VOID(expr)                                                                       \
     do {                                                                                           \
         auto r_ = (expr);                                                                          \
-        ASSERT_TRUE(r_.ok()) << r_.error().to_string();                                            \
+        ASSERT_TRUE(r_.has_value()) << r_.error().to_string();                                     \
     } while (0)
 
 template <class T>
@@ -70,13 +70,13 @@ struct Kernel : FakeKernel {
 TEST(Objects, WireFormatOfEveryCall) {
     Kernel k;
     auto ctx = k.open();
-    ASSERT_TRUE(ctx.ok());
+    ASSERT_TRUE(ctx.has_value());
     {
         auto dom = ctx->create_domain();
-        ASSERT_TRUE(dom.ok());
+        ASSERT_TRUE(dom.has_value());
         alignas(4096) static char ram[8192];
         auto map = dom->map(0x100000, ram, sizeof(ram), Access::Read);
-        ASSERT_TRUE(map.ok());
+        ASSERT_TRUE(map.has_value());
         auto m = as<vsva_map>(k.calls.back().arg);
         EXPECT_EQ(m.argsz, sizeof(vsva_map));
         EXPECT_EQ(m.flags, VSVA_MAP_READ);
@@ -88,7 +88,7 @@ TEST(Objects, WireFormatOfEveryCall) {
         EXPECT_EQ(m.err_len, detail::kErrLen);
 
         auto dev = dom->attach(0x0010, {.enable_ats = true});
-        ASSERT_TRUE(dev.ok());
+        ASSERT_TRUE(dev.has_value());
         EXPECT_TRUE(dev->caps().ats);
         EXPECT_FALSE(dev->caps().pri);
         auto a = as<vsva_device_attach>(k.calls.back().arg);
@@ -96,7 +96,7 @@ TEST(Objects, WireFormatOfEveryCall) {
         EXPECT_EQ(a.rid, 0x10u);
 
         auto pasid = ctx->alloc_pasid({.gpasid = 9, .min = 100, .max = 200});
-        ASSERT_TRUE(pasid.ok());
+        ASSERT_TRUE(pasid.has_value());
         auto pa = as<vsva_pasid_alloc>(k.calls.back().arg);
         EXPECT_EQ(pa.flags, VSVA_PASID_GPASID_VALID);
         EXPECT_EQ(pa.gpasid, 9u);
@@ -105,7 +105,7 @@ TEST(Objects, WireFormatOfEveryCall) {
 
         auto b = dev->bind(*pasid,
                            {.gpgd = 0x101000, .addr_width = AddrWidth::Bits57, .supervisor = true});
-        ASSERT_TRUE(b.ok());
+        ASSERT_TRUE(b.has_value());
         const auto& call = k.calls.back();
         EXPECT_EQ(call.cmd, VSVA_BIND_GPASID);
         auto op = as<vsva_nesting_op>(call.arg);
@@ -124,7 +124,7 @@ TEST(Objects, WireFormatOfEveryCall) {
         EXPECT_EQ(bd.vendor.vtd.flags, VSVA_VTD_GPASID_SRE);
 
         auto inv = Invalidation::pasid(Cache::Iotlb, pasid->hpasid());
-        ASSERT_TRUE(dom->invalidate(*inv).ok());
+        ASSERT_TRUE(dom->invalidate(*inv).has_value());
         auto iop = as<vsva_nesting_op>(k.calls.back().arg);
         EXPECT_EQ(iop.flags, unsigned(VSVA_TARGET_DOMAIN));
         EXPECT_EQ(iop.target_id, dom->id());
@@ -135,7 +135,7 @@ TEST(Objects, WireFormatOfEveryCall) {
         pr.flags = VSVA_FAULT_PAGE_REQUEST_PASID_VALID;
         pr.pasid = pasid->hpasid();
         pr.grpid = 33;
-        ASSERT_TRUE(ctx->respond(pr, PageResponseCode::Invalid).ok());
+        ASSERT_TRUE(ctx->respond(pr, PageResponseCode::Invalid).has_value());
         auto rsp = as<vsva_page_response>(k.calls.back().payload);
         EXPECT_EQ(rsp.argsz, 24u);
         EXPECT_EQ(rsp.version, 1u);
@@ -158,7 +158,7 @@ TEST(Objects, KernelMessageReachesTheError) {
     auto ctx = k.open();
     auto dom = ctx->create_domain();
     auto dev = dom->attach(0xdead);
-    ASSERT_FALSE(dev.ok());
+    ASSERT_FALSE(dev.has_value());
     EXPECT_EQ(dev.error().code(), ENOENT);
     EXPECT_EQ(dev.error().op(), "attach");
     EXPECT_EQ(dev.error().message(), "attach: no endpoint dead:00.0");
@@ -190,15 +190,15 @@ TEST(Objects, ExplicitReleaseWhileInUseIsBusy) {
     auto pasid = ctx->alloc_pasid();
     auto bind = dev->bind(*pasid, {.gpgd = 0x1000});
     auto r = dev->detach();
-    ASSERT_FALSE(r.ok());
+    ASSERT_FALSE(r.has_value());
     EXPECT_EQ(r.error().code(), EBUSY);
-    EXPECT_FALSE(pasid->free().ok());
-    EXPECT_FALSE(dom->destroy().ok());
-    EXPECT_TRUE(bind->unbind().ok());
+    EXPECT_FALSE(pasid->free().has_value());
+    EXPECT_FALSE(dom->destroy().has_value());
+    EXPECT_TRUE(bind->unbind().has_value());
     EXPECT_FALSE(bind->valid());
-    EXPECT_TRUE(dev->detach().ok());
-    EXPECT_TRUE(pasid->free().ok());
-    EXPECT_TRUE(dom->destroy().ok());
+    EXPECT_TRUE(dev->detach().has_value());
+    EXPECT_TRUE(pasid->free().has_value());
+    EXPECT_TRUE(dom->destroy().has_value());
     k.calls.clear();
 }
 
@@ -258,7 +258,7 @@ TEST(Batch, SixtyFourEntriesOneCall) {
     InvalidationQueue q;
     fill(q, 64);
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_TRUE(out->complete());
     EXPECT_EQ(out->total, 64u);
     EXPECT_TRUE(q.empty()) << "submitting empties the queue";
@@ -288,7 +288,7 @@ TEST(Batch, MergesBeforeSubmitting) {
     for (int i = 0; i < 64; i++)
         q.add(*Invalidation::range(Cache::Iotlb, 5, 0x10000 + i * 0x1000ull, 0x1000));
     auto out = dom->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_EQ(out->total, 1u);
     auto b = as<vsva_cache_invalidate_batch>(k.calls[0].arg);
     EXPECT_EQ(b.flags, unsigned(VSVA_TARGET_DOMAIN));
@@ -308,7 +308,7 @@ TEST(Batch, ChunksOfMaxBatch) {
     InvalidationQueue q;
     fill(q, 40);
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_EQ(out->done, 40u);
     ASSERT_EQ(k.calls.size(), 3u);
     EXPECT_EQ(as<vsva_cache_invalidate_batch>(k.calls[2].arg).entry_num, 8u);
@@ -327,7 +327,7 @@ TEST(Batch, PartialBatchIsAValue) {
     InvalidationQueue q;
     fill(q, 64);
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_FALSE(out->complete());
     EXPECT_EQ(out->done, 19u);
     EXPECT_EQ(out->total, 64u);
@@ -345,7 +345,7 @@ TEST(Batch, NothingHandledIsAnError) {
     InvalidationQueue q;
     fill(q, 4);
     auto out = dev->invalidate(q);
-    ASSERT_FALSE(out.ok());
+    ASSERT_FALSE(out.has_value());
     EXPECT_EQ(out.error().code(), EINVAL);
     EXPECT_EQ(out.error().op(), "cache-invalidate-batch");
 }
@@ -360,7 +360,7 @@ TEST(Batch, FallsBackToSingleCallsWithoutTheFeature) {
     InvalidationQueue q;
     fill(q, 64);
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_EQ(out->done, 9u);
     EXPECT_EQ(out->total, 64u);
     EXPECT_EQ(out->error->message(), "no such PASID");
@@ -376,7 +376,7 @@ TEST(Batch, EmptyQueueMakesNoCall) {
     k.calls.clear();
     InvalidationQueue q;
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok());
+    ASSERT_TRUE(out.has_value());
     EXPECT_EQ(out->total, 0u);
     EXPECT_TRUE(k.calls.empty());
 }
@@ -396,7 +396,7 @@ TEST(Fault, DecodesPageRequestsAndUnrecoverableFaults) {
     ev.fault.prm.perm = VSVA_FAULT_PERM_WRITE;
     ev.fault.prm.addr = 0x7000;
     auto r = detail::decode_fault(ev);
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->seq, 10u);
     EXPECT_EQ(r->lost, 2u);
     const auto* pr = std::get_if<PageRequest>(&r->fault);
@@ -413,7 +413,7 @@ TEST(Fault, DecodesPageRequestsAndUnrecoverableFaults) {
     ev.fault.event.reason = VSVA_FAULT_REASON_PTE_FETCH;
     ev.fault.event.fetch_addr = 0x123000;
     r = detail::decode_fault(ev);
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->lost, 0u);
     const auto* uf = std::get_if<UnrecoverableFault>(&r->fault);
     ASSERT_NE(uf, nullptr);
@@ -431,7 +431,7 @@ TEST(Fault, QueueReadsWholeRecordsFromTheFd) {
     ASSERT_OK_VOID(q.set_nonblocking(true));
     FaultRecord recs[4];
     auto none = q.read(recs);
-    ASSERT_TRUE(none.ok());
+    ASSERT_TRUE(none.has_value());
     EXPECT_EQ(*none, 0u) << "non-blocking and empty: zero records, not an error";
 
     vsva_fault_event ev[3] = {};
@@ -443,17 +443,17 @@ TEST(Fault, QueueReadsWholeRecordsFromTheFd) {
     }
     ASSERT_EQ(::write(p[1], ev, sizeof(ev)), ssize_t(sizeof(ev)));
     auto two = q.read(std::span(recs, 2));
-    ASSERT_TRUE(two.ok());
+    ASSERT_TRUE(two.has_value());
     ASSERT_EQ(*two, 2u) << "no more than asked for";
     EXPECT_EQ(std::get<PageRequest>(recs[1].fault).grpid, 11u);
     auto one = q.read(recs);
-    ASSERT_TRUE(one.ok());
+    ASSERT_TRUE(one.has_value());
     ASSERT_EQ(*one, 1u);
     EXPECT_EQ(recs[0].seq, 2u);
 
     ASSERT_EQ(::write(p[1], ev, 10), 10); // a torn record: not our kernel
     auto bad = q.read(recs);
-    ASSERT_FALSE(bad.ok());
+    ASSERT_FALSE(bad.has_value());
     EXPECT_EQ(bad.error().code(), EPROTO);
     ::close(p[1]);
     // The queue owns p[0] and closes it.

@@ -110,20 +110,20 @@ private:
 /* Open /dev/vsva or say why the test cannot run. */
 #define VSVA_OPEN_OR_SKIP(ctx, ...)                                                                \
     auto ctx = ::vsva::Context::open(__VA_ARGS__);                                                 \
-    if (!ctx.ok() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))           \
+    if (!ctx.has_value() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))    \
         GTEST_SKIP() << ctx.error().to_string();                                                   \
-    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string()
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string()
 
 /* ASSERT a Result is ok, printing the library's error otherwise. */
 #define ASSERT_OK(expr)                                                                            \
     do {                                                                                           \
         const auto& vsva_r_ = (expr);                                                              \
-        ASSERT_TRUE(vsva_r_.ok()) << #expr << ": " << vsva_r_.error().to_string();                 \
+        ASSERT_TRUE(vsva_r_.has_value()) << #expr << ": " << vsva_r_.error().to_string();          \
     } while (0)
 #define EXPECT_OK(expr)                                                                            \
     do {                                                                                           \
         const auto& vsva_r_ = (expr);                                                              \
-        EXPECT_TRUE(vsva_r_.ok()) << #expr << ": " << vsva_r_.error().to_string();                 \
+        EXPECT_TRUE(vsva_r_.has_value()) << #expr << ": " << vsva_r_.error().to_string();          \
     } while (0)
 
 } // namespace vsva::test

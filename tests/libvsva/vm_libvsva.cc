@@ -11,8 +11,13 @@
 #include <csignal>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <thread>
 
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,8 +43,8 @@ bool wait_for(const std::function<bool()>& cond) {
 
 emu::Counters counters(const Context& ctx) {
     auto c = emu::counters(ctx);
-    EXPECT_TRUE(c.ok()) << c.error().to_string();
-    return c.ok() ? *c : emu::Counters{};
+    EXPECT_TRUE(c.has_value()) << c.error().to_string();
+    return c.has_value() ? *c : emu::Counters{};
 }
 
 /* Open, map guest RAM, attach a free endpoint: the common start. */
@@ -47,9 +52,9 @@ class Vm : public ::testing::Test {
 protected:
     void SetUp() override {
         auto ctx = Context::open({.require = Feature::Nesting | Feature::Emulation});
-        if (!ctx.ok() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))
+        if (!ctx.has_value() && (ctx.error().code() == ENOENT || ctx.error().code() == EOPNOTSUPP))
             GTEST_SKIP() << ctx.error().to_string();
-        ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+        ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
         ctx_.emplace(std::move(*ctx));
         eps_ = free_endpoints();
         ASSERT_FALSE(eps_.empty()) << "no free PASID-capable endpoint in the topology";
@@ -174,7 +179,7 @@ TEST_F(Vm, ExplicitReleaseCallsReportErrors) {
     ASSERT_OK(other);
     // A device's group belongs to one domain: the kernel says so.
     auto again = other->attach(eps_[0].rid);
-    ASSERT_FALSE(again.ok());
+    ASSERT_FALSE(again.has_value());
     EXPECT_FALSE(again.error().message().empty()) << again.error().to_string();
     EXPECT_OK(dev->detach());
     EXPECT_OK(dom->destroy());
@@ -185,7 +190,7 @@ TEST_F(Vm, KernelMessagesReachErrors) {
     auto dom = ctx().create_domain();
     ASSERT_OK(dom);
     auto bad = dom->map(kGpa + 1, ram_.data(), kRam);
-    ASSERT_FALSE(bad.ok());
+    ASSERT_FALSE(bad.has_value());
     EXPECT_EQ(bad.error().code(), EINVAL);
     EXPECT_EQ(bad.error().op(), "map");
     EXPECT_FALSE(bad.error().message().empty());
@@ -198,7 +203,7 @@ TEST_F(Vm, KernelMessagesReachErrors) {
     auto b1 = dev->bind(*pasid, {.gpgd = kGpa});
     ASSERT_OK(b1);
     auto b2 = dev->bind(*pasid, {.gpgd = kGpa});
-    ASSERT_FALSE(b2.ok());
+    ASSERT_FALSE(b2.has_value());
     EXPECT_EQ(b2.error().code(), EBUSY) << b2.error().to_string();
     EXPECT_NE(b2.error().message().find("bind"), std::string::npos) << b2.error().to_string();
 }
@@ -236,8 +241,8 @@ protected:
     std::string read4(std::uint64_t iova) {
         std::byte buf[4] = {};
         auto r = emu::dma(*dev_, pasid_->hpasid(), iova, buf, {});
-        EXPECT_TRUE(r.ok()) << r.error().to_string();
-        if (!r.ok() || r->faulted)
+        EXPECT_TRUE(r.has_value()) << r.error().to_string();
+        if (!r.has_value() || r->faulted)
             return "fault";
         return std::string(reinterpret_cast<const char*>(buf), 4);
     }
@@ -375,9 +380,9 @@ TEST_F(Bound, PageRequestReadAndAnswered) {
     EXPECT_OK(ctx().respond(*pr, PageResponseCode::Invalid));
     // Answered once: a second answer names a request that is gone.
     auto again = ctx().respond(*pr, PageResponseCode::Invalid);
-    EXPECT_FALSE(again.ok());
+    EXPECT_FALSE(again.has_value());
     auto second = ctx().fault_queue();
-    ASSERT_FALSE(second.ok());
+    ASSERT_FALSE(second.has_value());
     EXPECT_EQ(second.error().code(), EBUSY);
 }
 
@@ -392,12 +397,12 @@ TEST_F(Bound, ManyThreadsShareOneContext) {
             for (int i = 0; i < kCalls; i++) {
                 auto inv = Invalidation::range(Cache::Iotlb, pasid(),
                                                kIova + (t * kCalls + i) * 0x1000ull, 0x1000);
-                if (!dev_->invalidate(*inv).ok())
+                if (!dev_->invalidate(*inv).has_value())
                     failures++;
                 q.add(*inv);
             }
             auto out = dev_->invalidate(q);
-            if (!out.ok() || !out->complete())
+            if (!out.has_value() || !out->complete())
                 failures++;
             if (!read4(kIova).starts_with("A"))
                 failures++;
@@ -407,6 +412,137 @@ TEST_F(Bound, ManyThreadsShareOneContext) {
         th.join();
     EXPECT_EQ(failures.load(), 0);
     EXPECT_EQ(counters(ctx()).invalidations, before + kThreads * (kCalls + 1));
+}
+
+/* ---- an fd handed over by a privileged helper (the libvirt model) ---- */
+
+bool send_fd(int sock, int fd) {
+    char byte = 'f';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf;
+    msg.msg_controllen = sizeof(buf);
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    return ::sendmsg(sock, &msg, 0) == 1;
+}
+
+int recv_fd(int sock) {
+    char byte = 0;
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf;
+    msg.msg_controllen = sizeof(buf);
+    if (::recvmsg(sock, &msg, 0) != 1)
+        return -1;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        return -1;
+    int fd = -1;
+    std::memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+/*
+ * Issue 12: a privileged parent opens /dev/vsva (mode 0600 root for the
+ * test) and passes the fd over a UNIX socket to a child running as uid
+ * 1000, which cannot open the node itself; the child adopts the fd with the
+ * same negotiation as open() and makes objects with it.
+ */
+TEST_F(Vm, AdoptsAnFdPassedWithScmRights) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to drop privileges in the child";
+    if (base_.empty())
+        GTEST_SKIP() << "no " << kDebugfs << "/summary";
+    int sv[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0 && errno == EAFNOSUPPORT)
+        GTEST_SKIP() << "no AF_UNIX in this kernel (CONFIG_UNIX)";
+    ASSERT_GE(sv[0], 0) << std::strerror(errno);
+    struct stat st {};
+    ASSERT_EQ(::stat("/dev/vsva", &st), 0);
+    ASSERT_EQ(::chmod("/dev/vsva", 0600), 0);
+    // Whatever happens below, the node gets its mode back.
+    std::unique_ptr<void, std::function<void(void*)>> restore(
+            reinterpret_cast<void*>(1), [&](void*) { ::chmod("/dev/vsva", st.st_mode & 07777); });
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        // The unprivileged VMM.  It must neither use nor destroy the
+        // parent's objects: it only ever leaves through _exit().
+        ::close(sv[0]);
+        auto report = [&](const std::string& what) {
+            (void)!::write(sv[1], what.data(), what.size());
+            ::_exit(0);
+        };
+        if (::setgroups(0, nullptr) != 0 || ::setgid(1000) != 0 || ::setuid(1000) != 0)
+            report("cannot drop to uid 1000");
+        const int own = ::open("/dev/vsva", O_RDWR | O_CLOEXEC);
+        if (own >= 0 || errno != EACCES)
+            report("uid 1000 could open /dev/vsva itself (fd " + std::to_string(own) + ", errno " +
+                   std::to_string(errno) + ")");
+        if (::write(sv[1], "r", 1) != 1)
+            ::_exit(1);
+        const int fd = recv_fd(sv[1]);
+        if (fd < 0)
+            report("no fd received");
+        auto ctx = Context::adopt(fd, Feature::Nesting);
+        if (!ctx)
+            report("adopt: " + ctx.error().to_string());
+        auto dom = ctx->create_domain();
+        auto pasid = ctx->alloc_pasid({.gpasid = 7});
+        if (!dom || !pasid)
+            report("objects: " + (dom ? pasid.error() : dom.error()).to_string());
+        const bool cloexec = ::fcntl(ctx->fd(), F_GETFD) & FD_CLOEXEC;
+        const std::string line = "ok uapi " + std::to_string(ctx->info().uapi_version) + " info " +
+                                 std::to_string(ctx->info().kernel_info_size) + " gpasid " +
+                                 std::to_string(pasid->gpasid().value_or(0)) + " cloexec " +
+                                 std::to_string(cloexec);
+        if (::write(sv[1], line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+            ::_exit(1);
+        char done;
+        (void)!::read(sv[1], &done, 1); // hold the objects until the parent has looked
+        ::_exit(0);
+    }
+    ::close(sv[1]);
+    char ready = 0;
+    const ssize_t n = ::read(sv[0], &ready, 1);
+    restore.reset();
+    ASSERT_EQ(n, 1);
+    if (ready != 'r') {
+        char rest[256] = {};
+        (void)!::read(sv[0], rest, sizeof(rest) - 1);
+        ::waitpid(pid, nullptr, 0);
+        FAIL() << "child: " << ready << rest;
+    }
+    // The privileged helper: open, pass, close its own copy.
+    const int fd = ::open("/dev/vsva", O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(send_fd(sv[0], fd));
+    ::close(fd);
+    char line[256] = {};
+    ASSERT_GT(::read(sv[0], line, sizeof(line) - 1), 0);
+    EXPECT_STREQ(line,
+                 ("ok uapi 1 info " + std::to_string(sizeof(vsva_info)) + " gpasid 7 cloexec 1")
+                         .c_str());
+    // The child's context and PASID exist, held only through the passed fd.
+    auto live = summary();
+    EXPECT_EQ(live["contexts"], base_["contexts"] + 1);
+    EXPECT_EQ(live["pasids"], base_["pasids"] + 1);
+    ASSERT_EQ(::write(sv[0], "x", 1), 1);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ::close(sv[0]);
+    EXPECT_TRUE(wait_for([&] { return summary() == base_; })) << "the child's objects went";
 }
 
 /* ---- teardown by the kernel ----------------------------------------- */
@@ -430,10 +566,10 @@ TEST_F(Vm, ForkedChildKilledWithLiveObjects) {
         std::vector<Binding> binds;
         for (int i = 0; i < 16; i++) {
             auto p = c->alloc_pasid({.gpasid = 100u + i});
-            if (!p.ok())
+            if (!p.has_value())
                 ::_exit(2);
             auto b = dev->bind(*p, {.gpgd = kGpa});
-            if (!b.ok())
+            if (!b.has_value())
                 ::_exit(3);
             pasids.push_back(std::move(*p));
             binds.push_back(std::move(*b));
@@ -441,7 +577,10 @@ TEST_F(Vm, ForkedChildKilledWithLiveObjects) {
         auto fq = c->fault_queue();
         std::byte one[1];
         (void)emu::dma(*dev, pasids[0].hpasid(), kIova, one, {}); // a pending request
-        char ok = (c.ok() && dom.ok() && map.ok() && dev.ok() && fq.ok()) ? 'y' : 'n';
+        char ok = (c.has_value() && dom.has_value() && map.has_value() && dev.has_value() &&
+                   fq.has_value())
+                          ? 'y'
+                          : 'n';
         if (::write(pipefd[1], &ok, 1) != 1)
             ::_exit(4);
         ::pause();

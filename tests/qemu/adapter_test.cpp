@@ -10,6 +10,7 @@
 #include "vsva/qemu/adapter.h"
 
 using namespace vsva::qemu;
+using vsva::Result;
 namespace t = vtdtest;
 
 namespace {
@@ -33,15 +34,15 @@ protected:
     void SetUp() override {
         mem.put64(kDir + 0 * 8, kTable0 | 1);
         mem.put64(kDir + 1 * 8, kTable1 | 1);
-        ASSERT_TRUE(ad.add_device(kSid, 7).ok());
-        ASSERT_TRUE(ad.set_pasid_dir(kSid, kDir, 0).ok());
+        ASSERT_TRUE(ad.add_device(kSid, 7).has_value());
+        ASSERT_TRUE(ad.set_pasid_dir(kSid, kDir, 0).has_value());
         ad.set_iqa(kQueue | (1ull << 11) | 0); // DW=1, QS=0: 128 descriptors
     }
     void entry(uint32_t pasid, const t::Pe& pe) {
         const uint64_t table = pasid < 64 ? kTable0 : kTable1;
         mem.put_entry(table + (pasid % 64) * 64, pe.q);
     }
-    Expected<DescOutcome> run(const t::Desc& d) {
+    Result<DescOutcome> run(const t::Desc& d) {
         return ad.process(std::span<const uint64_t>(d.data(), 4), kSm);
     }
     void push(const t::Desc& d) { mem.put_desc(kQueue + (tail++ % 128) * 32, d); }
@@ -51,7 +52,7 @@ protected:
 TEST_F(AdapterTest, PasidSelectivePcBinds) {
     entry(5, t::Pe::fs(0x40000, 3).sre());
     auto r = run(t::pc(1, 3, 5));
-    ASSERT_TRUE(r.ok()) << r.error().msg;
+    ASSERT_TRUE(r.has_value()) << r.error().message();
     ASSERT_EQ(host.binds.size(), 1u);
     const auto& b = host.binds[0];
     EXPECT_EQ(b.dev, 7u);
@@ -71,23 +72,23 @@ TEST_F(AdapterTest, PasidSelectivePcBinds) {
 
 TEST_F(AdapterTest, PcWithOtherDidDoesNothing) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 4, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 4, 5)).has_value());
     EXPECT_TRUE(host.binds.empty());
 }
 
 TEST_F(AdapterTest, SameEntryAgainIsNoOp) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     EXPECT_EQ(host.binds.size(), 1u);
     EXPECT_TRUE(host.unbinds.empty());
 }
 
 TEST_F(AdapterTest, ChangedEntryRebindsKeepingHostPasid) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     entry(5, t::Pe::fs(0x50000, 3).fspm(1));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     ASSERT_EQ(host.unbinds.size(), 1u);
     ASSERT_EQ(host.binds.size(), 2u);
     EXPECT_EQ(host.unbinds[0].gpgd, 0x40000u);
@@ -101,9 +102,9 @@ TEST_F(AdapterTest, ChangedEntryRebindsKeepingHostPasid) {
 
 TEST_F(AdapterTest, DidOnlyChangeIsNotARebind) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     entry(5, t::Pe::fs(0x40000, 4));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok()); // matches the cached DID 3
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value()); // matches the cached DID 3
     EXPECT_EQ(host.binds.size(), 1u);
     EXPECT_EQ(ad.binding(kSid, 5)->intent.did, 4);
     EXPECT_EQ(ad.stats().did_updates, 1u);
@@ -111,9 +112,9 @@ TEST_F(AdapterTest, DidOnlyChangeIsNotARebind) {
 
 TEST_F(AdapterTest, ClearedEntryUnbindsAndFreesHostPasid) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     entry(5, t::Pe{});
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     ASSERT_EQ(host.unbinds.size(), 1u);
     EXPECT_EQ(host.unbinds[0].hpasid, 100u);
     ASSERT_EQ(host.freed.size(), 1u);
@@ -124,19 +125,19 @@ TEST_F(AdapterTest, ClearedEntryUnbindsAndFreesHostPasid) {
 
 TEST_F(AdapterTest, DirectoryEntryClearedUnbinds) {
     entry(70, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 70)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 70)).has_value());
     ASSERT_EQ(host.binds.size(), 1u);
     mem.put64(kDir + 8, 0);
-    ASSERT_TRUE(run(t::pc(1, 3, 70)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 70)).has_value());
     EXPECT_EQ(host.unbinds.size(), 1u);
 }
 
 TEST_F(AdapterTest, MalformedEntryIsNotBoundAndUnbindsOld) {
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     entry(5, t::Pe::fs(0x40000, 3).bit(94)); // PWT in rev 3.x, reserved in 5.10
     auto r = run(t::pc(1, 3, 5));
-    ASSERT_TRUE(r.ok()); // the descriptor itself is fine: no IQE
+    ASSERT_TRUE(r.has_value()); // the descriptor itself is fine: no IQE
     EXPECT_EQ(host.unbinds.size(), 1u);
     EXPECT_EQ(host.binds.size(), 1u);
     EXPECT_EQ(ad.stats().bad_entries, 1u);
@@ -145,7 +146,7 @@ TEST_F(AdapterTest, MalformedEntryIsNotBoundAndUnbindsOld) {
 TEST_F(AdapterTest, PassThroughAndSecondStageAreNotBound) {
     entry(6, t::Pe{}.present().pgtt(4).did(3));
     entry(7, t::Pe{}.present().pgtt(2).aw(2).did(3));
-    ASSERT_TRUE(run(t::pc(0, 3)).ok());
+    ASSERT_TRUE(run(t::pc(0, 3)).has_value());
     EXPECT_TRUE(host.binds.empty());
     EXPECT_EQ(ad.stats().bad_entries, 2u);
 }
@@ -154,11 +155,11 @@ TEST_F(AdapterTest, DomainSelectivePcWalksTheTable) {
     entry(1, t::Pe::fs(0x41000, 3));
     entry(2, t::Pe::fs(0x42000, 4));
     entry(64, t::Pe::fs(0x43000, 3));
-    ASSERT_TRUE(run(t::pc(0, 3)).ok());
+    ASSERT_TRUE(run(t::pc(0, 3)).has_value());
     ASSERT_EQ(host.binds.size(), 2u);
     EXPECT_EQ(host.binds[0].gpasid, 1u);
     EXPECT_EQ(host.binds[1].gpasid, 64u);
-    ASSERT_TRUE(run(t::pc(3, 0)).ok()); // global picks up DID 4 too
+    ASSERT_TRUE(run(t::pc(3, 0)).has_value()); // global picks up DID 4 too
     ASSERT_EQ(host.binds.size(), 3u);
     EXPECT_EQ(host.binds[2].gpasid, 2u);
 }
@@ -166,31 +167,31 @@ TEST_F(AdapterTest, DomainSelectivePcWalksTheTable) {
 TEST_F(AdapterTest, GlobalPcUnbindsVanishedEntries) {
     entry(1, t::Pe::fs(0x41000, 3));
     entry(2, t::Pe::fs(0x42000, 3));
-    ASSERT_TRUE(run(t::pc(3, 0)).ok());
+    ASSERT_TRUE(run(t::pc(3, 0)).has_value());
     entry(2, t::Pe{});
-    ASSERT_TRUE(run(t::pc(3, 0)).ok());
+    ASSERT_TRUE(run(t::pc(3, 0)).has_value());
     ASSERT_EQ(host.unbinds.size(), 1u);
     EXPECT_EQ(host.unbinds[0].gpasid, 2u);
 }
 
 TEST_F(AdapterTest, TwoDevicesShareOneHostPasid) {
-    ASSERT_TRUE(ad.add_device(kSid2, 8).ok());
-    ASSERT_TRUE(ad.set_pasid_dir(kSid2, kDir, 0).ok()); // same guest tables
+    ASSERT_TRUE(ad.add_device(kSid2, 8).has_value());
+    ASSERT_TRUE(ad.set_pasid_dir(kSid2, kDir, 0).has_value()); // same guest tables
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     ASSERT_EQ(host.binds.size(), 2u);
     EXPECT_EQ(host.binds[0].hpasid, host.binds[1].hpasid);
     EXPECT_EQ(host.allocs.size(), 1u);
-    ASSERT_TRUE(ad.remove_device(kSid2).ok());
+    ASSERT_TRUE(ad.remove_device(kSid2).has_value());
     EXPECT_TRUE(host.freed.empty()); // still bound on the first device
-    ASSERT_TRUE(ad.unbind(kSid, 5).ok());
+    ASSERT_TRUE(ad.unbind(kSid, 5).has_value());
     EXPECT_EQ(host.freed.size(), 1u);
 }
 
 TEST_F(AdapterTest, BindFailureLeavesNothing) {
     host.fail_bind = EBUSY;
     entry(5, t::Pe::fs(0x40000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     EXPECT_FALSE(ad.binding(kSid, 5));
     EXPECT_EQ(host.freed.size(), 1u); // the host PASID went back
     EXPECT_EQ(ad.stats().host_errors, 1u);
@@ -198,14 +199,14 @@ TEST_F(AdapterTest, BindFailureLeavesNothing) {
 
 TEST_F(AdapterTest, BindEntryAndUnbindDirect) {
     auto s = ad.bind_entry(kSid, 9, t::Pe::fs(0x44000, 2).q);
-    ASSERT_TRUE(s.ok()) << s.error().msg;
+    ASSERT_TRUE(s.has_value()) << s.error().message();
     EXPECT_EQ(host.binds.size(), 1u);
     auto bad = ad.bind_entry(kSid, 9, t::Pe::fs(0x44000, 2).bit(300).q);
-    EXPECT_FALSE(bad.ok());
-    EXPECT_EQ(bad.error().err, EINVAL);
-    EXPECT_TRUE(ad.unbind(kSid, 9).ok());
-    EXPECT_EQ(ad.unbind(kSid, 9).error().err, ENOENT);
-    EXPECT_EQ(ad.bind_entry(0x9999, 9, t::Pe::fs(0x44000).q).error().err, ENOENT);
+    EXPECT_FALSE(bad.has_value());
+    EXPECT_EQ(bad.error().code(), EINVAL);
+    EXPECT_TRUE(ad.unbind(kSid, 9).has_value());
+    EXPECT_EQ(ad.unbind(kSid, 9).error().code(), ENOENT);
+    EXPECT_EQ(ad.bind_entry(0x9999, 9, t::Pe::fs(0x44000).q).error().code(), ENOENT);
 }
 
 // --- invalidations ---------------------------------------------------------
@@ -214,16 +215,16 @@ protected:
     void SetUp() override {
         AdapterTest::SetUp();
         entry(5, t::Pe::fs(0x40000, 3));
-        ASSERT_TRUE(run(t::pc(1, 3, 5)).ok());
+        ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
     }
 };
 
 TEST_F(BoundTest, PIotlbPasidSelective) {
     auto r = run(t::piotlb(2, 3, 5));
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->forwarded, 1u);
     EXPECT_TRUE(host.batches.empty()); // waits for the wait descriptor
-    ASSERT_TRUE(run(t::wait(kStatus, 1)).ok());
+    ASSERT_TRUE(run(t::wait(kStatus, 1)).has_value());
     ASSERT_EQ(host.batches.size(), 1u);
     ASSERT_EQ(host.batches[0].size(), 1u);
     const auto& i = host.batches[0][0];
@@ -235,9 +236,9 @@ TEST_F(BoundTest, PIotlbPasidSelective) {
 
 TEST_F(BoundTest, PIotlbPageSelectiveRangeEveryAm) {
     for (unsigned am = 0; am <= 18; ++am) {
-        ASSERT_TRUE(run(t::piotlb(3, 3, 5, 0x80000000ull + 0x1000, am, am % 2)).ok());
+        ASSERT_TRUE(run(t::piotlb(3, 3, 5, 0x80000000ull + 0x1000, am, am % 2)).has_value());
     }
-    ASSERT_TRUE(ad.flush().ok());
+    ASSERT_TRUE(ad.flush().has_value());
     ASSERT_EQ(host.batches.size(), 1u);
     ASSERT_EQ(host.batches[0].size(), 19u);
     for (unsigned am = 0; am <= 18; ++am) {
@@ -255,7 +256,7 @@ TEST_F(BoundTest, PIotlbPageSelectiveRangeEveryAm) {
 TEST_F(BoundTest, PIotlbNonMatchingDidOrPasidForwardsNothing) {
     EXPECT_EQ(run(t::piotlb(2, 4, 5))->forwarded, 0u);
     EXPECT_EQ(run(t::piotlb(2, 3, 6))->forwarded, 0u);
-    ASSERT_TRUE(run(t::wait(kStatus, 1)).ok());
+    ASSERT_TRUE(run(t::wait(kStatus, 1)).has_value());
     EXPECT_TRUE(host.batches.empty()); // nothing to submit
 }
 
@@ -264,7 +265,7 @@ TEST_F(BoundTest, IotlbScalableModeByDid) {
     EXPECT_EQ(run(t::iotlb(2, 4))->forwarded, 0u);
     EXPECT_EQ(run(t::iotlb(1))->forwarded, 1u);
     EXPECT_EQ(run(t::iotlb(3, 3, 0x1000, 0))->forwarded, 1u); // FS entries: by DID only
-    ASSERT_TRUE(ad.flush().ok());
+    ASSERT_TRUE(ad.flush().has_value());
     for (const auto& i : host.batches.at(0)) {
         EXPECT_EQ(i.granu, Granu::kPasid);
         EXPECT_EQ(i.source, DescType::kIotlb);
@@ -280,7 +281,7 @@ TEST_F(BoundTest, PDevTlbRangeGlobalAndAll) {
     EXPECT_EQ(run(t::pdevtlb(kSid, 6, 0x10000, 0))->forwarded, 0u);       // unbound PASID
     EXPECT_EQ(run(t::pdevtlb(kSid, 6, 0x10000, 0, true))->forwarded, 1u); // GI
     EXPECT_EQ(run(t::pdevtlb(0x0200, 5, 0x10000, 0))->forwarded, 0u);     // unknown SID
-    ASSERT_TRUE(ad.flush().ok());
+    ASSERT_TRUE(ad.flush().has_value());
     const auto& b = host.batches.at(0);
     ASSERT_EQ(b.size(), 4u);
     EXPECT_EQ(b[0].cache, Cache::kDevIotlb);
@@ -297,26 +298,26 @@ TEST_F(BoundTest, CcIecDevTlbForwardNothing) {
     EXPECT_EQ(run(t::cc(1))->forwarded, 0u);
     EXPECT_EQ(run(t::iec(false))->forwarded, 0u);
     EXPECT_EQ(run(t::devtlb(kSid, 0x1000, false))->forwarded, 0u);
-    EXPECT_TRUE(ad.flush().ok());
+    EXPECT_TRUE(ad.flush().has_value());
     EXPECT_TRUE(host.batches.empty());
 }
 
 TEST_F(BoundTest, WaitStatusWriteAndInterrupt) {
     auto r = run(t::wait(kStatus, 0xfeedbeef, true, true));
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(r->wait);
     EXPECT_TRUE(r->status_written);
     EXPECT_TRUE(r->interrupt);
     EXPECT_EQ(mem.get32(kStatus), 0xfeedbeefu);
     auto nosw = run(t::wait(kStatus, 0x1111, false, false));
-    ASSERT_TRUE(nosw.ok());
+    ASSERT_TRUE(nosw.has_value());
     EXPECT_FALSE(nosw->status_written);
     EXPECT_EQ(mem.get32(kStatus), 0xfeedbeefu);
 }
 
 TEST_F(BoundTest, StatusWriteToBadAddressIsReported) {
     auto r = run(t::wait(0x7fff'0000'0000ull, 1));
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_FALSE(r->status_written);
 }
 
@@ -408,17 +409,17 @@ TEST_F(BoundTest, Legacy128BitQueueInLegacyMode) {
 
 TEST_F(BoundTest, HostBatchFailureIsCountedWaitStillCompletes) {
     host.fail_invalidate = EINVAL;
-    ASSERT_TRUE(run(t::piotlb(2, 3, 5)).ok());
+    ASSERT_TRUE(run(t::piotlb(2, 3, 5)).has_value());
     auto r = run(t::wait(kStatus, 3));
-    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(r.has_value());
     EXPECT_TRUE(r->status_written);
     EXPECT_EQ(ad.stats().host_errors, 1u);
 }
 
 TEST_F(BoundTest, RemoveDeviceUnbindsEverything) {
     entry(6, t::Pe::fs(0x46000, 3));
-    ASSERT_TRUE(run(t::pc(1, 3, 6)).ok());
-    ASSERT_TRUE(ad.remove_device(kSid).ok());
+    ASSERT_TRUE(run(t::pc(1, 3, 6)).has_value());
+    ASSERT_TRUE(ad.remove_device(kSid).has_value());
     EXPECT_EQ(host.unbinds.size(), 2u);
     EXPECT_EQ(host.freed.size(), 2u);
 }

@@ -165,32 +165,37 @@ struct FakeHost final : vsva::qemu::HostIommu {
     std::vector<uint32_t> freed;
     std::vector<vsva::qemu::BindRequest> binds, unbinds;
     std::vector<std::vector<vsva::qemu::Invalidation>> batches;
+    std::vector<vsva::qemu::HostPageResponse> responses;
     int fail_bind = 0, fail_invalidate = 0;
 
-    vsva::qemu::Expected<uint32_t> alloc_pasid(uint32_t gpasid) override {
+    vsva::Result<uint32_t> alloc_pasid(uint32_t gpasid) override {
         allocs.emplace_back(gpasid, next_hpasid);
         return next_hpasid++;
     }
-    vsva::qemu::Status free_pasid(uint32_t hpasid) override {
+    vsva::Result<void> free_pasid(uint32_t hpasid) override {
         freed.push_back(hpasid);
         return {};
     }
-    vsva::qemu::Status bind(const vsva::qemu::BindRequest& b) override {
+    vsva::Result<void> bind(const vsva::qemu::BindRequest& b) override {
         if (fail_bind)
-            return vsva::qemu::Error{fail_bind, "injected bind failure"};
+            return vsva::qemu::vtd_error(fail_bind, "injected bind failure");
         binds.push_back(b);
         return {};
     }
-    vsva::qemu::Status unbind(const vsva::qemu::BindRequest& b) override {
+    vsva::Result<void> unbind(const vsva::qemu::BindRequest& b) override {
         unbinds.push_back(b);
         return {};
     }
-    vsva::qemu::Expected<vsva::qemu::BatchResult>
+    vsva::Result<vsva::qemu::BatchResult>
     invalidate(std::span<const vsva::qemu::Invalidation> batch) override {
         batches.emplace_back(batch.begin(), batch.end());
         if (fail_invalidate)
-            return vsva::qemu::Error{fail_invalidate, "injected"};
+            return vsva::qemu::vtd_error(fail_invalidate, "injected");
         return vsva::qemu::BatchResult{batch.size(), batch.size()};
+    }
+    vsva::Result<void> page_response(const vsva::qemu::HostPageResponse& r) override {
+        responses.push_back(r);
+        return {};
     }
 };
 

@@ -39,6 +39,114 @@ static void put64(uint64_t gpa, uint64_t v)
 	memcpy(ram + gpa, &v, 8);
 }
 
+static vsva_qemu_ctx *open_sized(uint32_t size, const void *tail, size_t tail_len, int *rc)
+{
+	unsigned char buf[sizeof(struct vsva_qemu_open_args) + 16];
+	struct vsva_qemu_open_args args;
+	vsva_qemu_ctx *ctx = NULL;
+
+	memset(buf, 0, sizeof(buf));
+	memset(&args, 0, sizeof(args));
+	args.dma_rw = rw;
+	args.flags = VSVA_QEMU_OPEN_DRY_RUN;
+	args.size = size;
+	memcpy(buf, &args, size < sizeof(args) ? size : sizeof(args));
+	if (tail)
+		memcpy(buf + sizeof(args), tail, tail_len);
+	*rc = vsva_qemu_open((const struct vsva_qemu_open_args *)buf, &ctx);
+	return ctx;
+}
+
+/*
+ * The kernel's extensibility rule on every struct of the C ABI: smaller =
+ * older caller (zero-extended), larger = newer caller (accepted with a
+ * zero tail, -E2BIG otherwise), below the minimum = -EINVAL.
+ */
+static void check_struct_sizes(void)
+{
+	const uint64_t zero[2] = { 0, 0 }, junk[2] = { 0, 1ull << 40 };
+	vsva_qemu_ctx *ctx;
+	vsva_qemu_dev *dev = NULL;
+	int rc;
+
+	/* Older caller: only the fields up to @opaque; defaults for the rest. */
+	ctx = open_sized(VSVA_QEMU_OPEN_ARGS_MIN_SIZE, NULL, 0, &rc);
+	CHECK(rc == 0 && ctx);
+	if (ctx) {
+		uint64_t d[4] = { 6 | (3u << 4) | (3u << 16) | (5ull << 32), 18, 0, 0 };
+		struct vsva_qemu_desc_result small;
+
+		/* default MAMV 18 applies: AM 18 is valid */
+		CHECK(vsva_qemu_process_desc(ctx, d, 4, 1, NULL) == 0);
+		/* output struct below its minimum */
+		memset(&small, 0, sizeof(small));
+		small.size = 8;
+		CHECK(vsva_qemu_process_desc(ctx, d, 4, 1, &small) == -EINVAL);
+		CHECK(vsva_qemu_close(ctx) == 0);
+	}
+	ctx = open_sized(VSVA_QEMU_OPEN_ARGS_MIN_SIZE - 8, NULL, 0, &rc);
+	CHECK(rc == -EINVAL && !ctx);
+	/* Newer caller: larger struct, zero tail accepted, else -E2BIG. */
+	ctx = open_sized(sizeof(struct vsva_qemu_open_args) + 16, zero, sizeof(zero), &rc);
+	CHECK(rc == 0 && ctx);
+	ctx = ctx ? (vsva_qemu_close(ctx), NULL) : NULL;
+	ctx = open_sized(sizeof(struct vsva_qemu_open_args) + 16, junk, sizeof(junk), &rc);
+	CHECK(rc == -E2BIG && !ctx);
+
+	ctx = open_sized(sizeof(struct vsva_qemu_open_args), NULL, 0, &rc);
+	CHECK(rc == 0 && ctx);
+	if (!ctx)
+		return;
+	CHECK(vsva_qemu_attach_device(ctx, 1, 1, 0, &dev) == 0);
+	{
+		/* Output from a newer caller: tail zeroed, its size kept. */
+		unsigned char big[sizeof(struct vsva_qemu_stats) + 24];
+		struct vsva_qemu_stats *st = (struct vsva_qemu_stats *)big;
+		size_t i;
+		int tail_zero = 1;
+
+		memset(big, 0xa5, sizeof(big));
+		st->size = sizeof(big);
+		CHECK(vsva_qemu_get_stats(ctx, st) == 0);
+		CHECK(st->size == sizeof(big));
+		for (i = sizeof(struct vsva_qemu_stats); i < sizeof(big); i++)
+			tail_zero &= big[i] == 0;
+		CHECK(tail_zero);
+		/* Older caller: only its part is written. */
+		memset(big, 0xa5, sizeof(big));
+		st->size = VSVA_QEMU_STATS_MIN_SIZE;
+		CHECK(vsva_qemu_get_stats(ctx, st) == 0);
+		CHECK(big[VSVA_QEMU_STATS_MIN_SIZE] == 0xa5);
+		st->size = VSVA_QEMU_STATS_MIN_SIZE - 8;
+		CHECK(vsva_qemu_get_stats(ctx, st) == -EINVAL);
+	}
+	{
+		unsigned char buf[sizeof(struct vsva_qemu_page_resp) + 8];
+		struct vsva_qemu_page_resp *pr = (struct vsva_qemu_page_resp *)buf;
+
+		memset(buf, 0, sizeof(buf));
+		pr->size = sizeof(buf);
+		pr->code = VSVA_QEMU_RESP_SUCCESS;
+		CHECK(vsva_qemu_page_response(dev, pr) == 0); /* zero tail */
+		buf[sizeof(*pr) + 3] = 1;
+		CHECK(vsva_qemu_page_response(dev, pr) == -E2BIG);
+		pr->size = VSVA_QEMU_PAGE_RESP_MIN_SIZE - 16;
+		CHECK(vsva_qemu_page_response(dev, pr) == -EINVAL);
+		pr->size = sizeof(*pr);
+		pr->flags = 1u << 9;
+		CHECK(vsva_qemu_page_response(dev, pr) == -EOPNOTSUPP);
+	}
+	{
+		struct vsva_qemu_event ev[2];
+
+		CHECK(vsva_qemu_read_events(ctx, ev, VSVA_QEMU_EVENT_MIN_SIZE - 8, 2) == -EINVAL);
+		CHECK(vsva_qemu_read_events(ctx, ev, sizeof(ev[0]), 2) == 0); /* dry run: none */
+	}
+	CHECK(vsva_qemu_close(ctx) == -EBUSY);
+	CHECK(vsva_qemu_detach_device(dev) == 0);
+	CHECK(vsva_qemu_close(ctx) == 0);
+}
+
 int main(void)
 {
 	struct vsva_qemu_open_args args;
@@ -51,6 +159,8 @@ int main(void)
 	uint32_t status = 0;
 	int rc;
 
+	memset(&res, 0, sizeof(res));
+	res.size = sizeof(res);
 	memset(&args, 0, sizeof(args));
 	args.size = sizeof(args);
 	CHECK(vsva_qemu_open(&args, &ctx) == -EINVAL); /* no dma_rw */
@@ -104,8 +214,19 @@ int main(void)
 	/* 128-bit descriptor in scalable mode: invalid. */
 	CHECK(vsva_qemu_process_desc(ctx, d, 2, 1, &res) == -EINVAL);
 
-	CHECK(vsva_qemu_page_response(dev, 5, 1, VSVA_QEMU_RESP_SUCCESS) == 0);
-	CHECK(vsva_qemu_page_response(dev, 9, 1, VSVA_QEMU_RESP_SUCCESS) == -ENOENT);
+	{
+		struct vsva_qemu_page_resp pr;
+
+		memset(&pr, 0, sizeof(pr));
+		pr.size = sizeof(pr);
+		pr.flags = VSVA_QEMU_PR_PASID_VALID | VSVA_QEMU_PR_LAST;
+		pr.gpasid = 5;
+		pr.grpid = 1;
+		pr.code = VSVA_QEMU_RESP_FAILURE; /* 0xf: PCIe Response Failure */
+		CHECK(vsva_qemu_page_response(dev, &pr) == 0); /* no such group: dropped */
+		pr.code = 2;                                   /* reserved in PCIe */
+		CHECK(vsva_qemu_page_response(dev, &pr) == -EINVAL);
+	}
 	CHECK(vsva_qemu_fault_fd(ctx) == -EOPNOTSUPP);
 	{
 		char b[8];
@@ -116,14 +237,25 @@ int main(void)
 		CHECK(vsva_qemu_emu_dma(dev, 9, 0x1000, b, sizeof(b), 0, &done) == -ENOENT);
 	}
 
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
 	CHECK(vsva_qemu_get_stats(ctx, &st) == 0);
+	CHECK(st.stray_responses == 1);
 	CHECK(st.binds == 1 && st.submissions == 1 && st.invalidations == 1);
 	CHECK(st.waits == 1 && st.invalid_descriptors == 2 && st.bad_entries == 1);
 
 	CHECK(vsva_qemu_unbind(dev, 5) == 0);
 	CHECK(vsva_qemu_unbind(dev, 5) == -ENOENT);
+	/* Handle lifetime: close refuses while a device is attached and
+	 * changes nothing; the device handle stays valid. */
+	CHECK(vsva_qemu_close(ctx) == -EBUSY);
+	CHECK(strstr(vsva_qemu_last_error(ctx), "attached") != NULL);
+	CHECK(vsva_qemu_set_pasid_dir(dev, 0, 0, 0) == 0);
 	CHECK(vsva_qemu_detach_device(dev) == 0);
-	vsva_qemu_close(ctx);
+	CHECK(vsva_qemu_close(ctx) == 0);
+	CHECK(vsva_qemu_close(NULL) == -EINVAL);
+
+	check_struct_sizes();
 
 	if (failures)
 		fprintf(stderr, "c_abi_test: %d failure(s)\n", failures);

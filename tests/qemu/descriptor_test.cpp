@@ -7,6 +7,7 @@
 #include "vsva/qemu/vtd.h"
 
 using namespace vsva::qemu;
+using vsva::Result;
 namespace t = vtdtest;
 
 namespace {
@@ -15,23 +16,23 @@ constexpr QueueMode kSm{true, true};
 constexpr QueueMode kLegacy128{false, false};
 constexpr QueueMode kLegacy256{false, true};
 
-Expected<Descriptor> dec(const t::Desc& d, QueueMode m = kSm, VtdCaps c = {}) {
+Result<Descriptor> dec(const t::Desc& d, QueueMode m = kSm, VtdCaps c = {}) {
     return decode_descriptor(std::span<const uint64_t>(d.data(), m.dw256 ? 4 : 2), m, c);
 }
 template <class T>
 T get(const t::Desc& d, QueueMode m = kSm, VtdCaps c = {}) {
     auto r = dec(d, m, c);
-    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().msg);
-    if (!r.ok())
+    EXPECT_TRUE(r.has_value()) << (r.has_value() ? "" : r.error().message());
+    if (!r.has_value())
         return T{};
     EXPECT_TRUE(std::holds_alternative<T>(*r));
     return std::holds_alternative<T>(*r) ? std::get<T>(*r) : T{};
 }
 void expect_invalid(const t::Desc& d, QueueMode m = kSm, VtdCaps c = {}) {
     auto r = dec(d, m, c);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().err, EINVAL);
-    EXPECT_FALSE(r.error().msg.empty());
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), EINVAL);
+    EXPECT_FALSE(r.error().message().empty());
 }
 
 TEST(DescType, SevenBitSplitField) {
@@ -52,13 +53,13 @@ TEST(DescType, PageResponseAndHptNotAdvertised) {
 TEST(DescWidth, ScalableModeNeeds256Bit) {
     auto d = t::cc(1);
     expect_invalid(d, QueueMode{true, false});
-    EXPECT_TRUE(dec(d, kSm).ok());
+    EXPECT_TRUE(dec(d, kSm).has_value());
 }
 
 TEST(DescWidth, LegacyModeTypes1To5Only) {
-    EXPECT_TRUE(dec(t::cc(1), kLegacy128).ok());
-    EXPECT_TRUE(dec(t::wait(0x1000, 1), kLegacy128).ok());
-    EXPECT_TRUE(dec(t::iotlb(1), kLegacy256).ok());
+    EXPECT_TRUE(dec(t::cc(1), kLegacy128).has_value());
+    EXPECT_TRUE(dec(t::wait(0x1000, 1), kLegacy128).has_value());
+    EXPECT_TRUE(dec(t::iotlb(1), kLegacy256).has_value());
     for (auto d : {t::piotlb(2, 1, 1), t::pc(3, 0), t::pdevtlb(1, 1, 0, 0)}) {
         expect_invalid(d, kLegacy128);
         expect_invalid(d, kLegacy256);
@@ -67,8 +68,9 @@ TEST(DescWidth, LegacyModeTypes1To5Only) {
 
 TEST(DescWidth, SpanMustMatchMode) {
     t::Desc d = t::pc(3, 0);
-    EXPECT_FALSE(decode_descriptor(std::span<const uint64_t>(d.data(), 2), kSm, {}).ok());
-    EXPECT_FALSE(decode_descriptor(std::span<const uint64_t>(d.data(), 4), kLegacy128, {}).ok());
+    EXPECT_FALSE(decode_descriptor(std::span<const uint64_t>(d.data(), 2), kSm, {}).has_value());
+    EXPECT_FALSE(
+            decode_descriptor(std::span<const uint64_t>(d.data(), 4), kLegacy128, {}).has_value());
 }
 
 TEST(DescWidth, UpperHalfMustBeZero) {
@@ -206,7 +208,7 @@ TEST(PIotlb, AmAboveMamvInvalid) {
     VtdCaps small;
     small.mamv = 9;
     expect_invalid(t::piotlb(3, 1, 5, 0, 10), kSm, small);
-    EXPECT_TRUE(dec(t::piotlb(3, 1, 5, 0, 9), kSm, small).ok());
+    EXPECT_TRUE(dec(t::piotlb(3, 1, 5, 0, 9), kSm, small).has_value());
 }
 
 TEST(PIotlb, ReservedGranularities) {

@@ -6,9 +6,13 @@
 # Each case runs tests/vm/run and asserts the verdict: the module built with
 # VSVA_TEST_LEAK=1 must fail on kmemleak, with VSVA_TEST_WARN=1 on the
 # WARNING (debug and stock kernels), a failing command, a hung guest and a
-# kernel panic must fail, and a clean run of vm_basic on the debug kernel
-# must pass.  Needs build/vm-bin/vm_basic (cmake --build build).  Cases:
-# leak warn clean timeout warn_stock cmd_fail panic.  One line per case, then
+# kernel panic must fail, a soft lockup, an RCU stall and a
+# hung task on the debug kernel must each fail the run (provoked with the
+# kernel's own lib/test_lockup.c, built out of tree against the debug
+# kernel), and a clean run of vm_basic on the debug kernel must pass (with
+# its two online CPUs).  Needs build/vm-bin/vm_basic (cmake --build build).
+# Cases: leak warn clean timeout warn_stock cmd_fail panic lockup.
+# One line per case, then
 #   selftest: N passed, N failed
 set -uo pipefail
 # Read to the end before running: editing this file cannot derail a run.
@@ -84,11 +88,46 @@ case_panic() {
 }
 case_clean() {
 	expect clean-debug 0 "$suite_ok" '^check kmemleak on debug: ok' \
-		'^check kernel-log on debug: ok' -- --kernel debug --suite vm_basic
+		'^check kernel-log on debug: ok' '^check cpus on debug: ok' \
+		'^debug: 2 online CPU' -- --kernel debug --suite vm_basic
+}
+
+# lib/test_lockup.c of the debug kernel's source, built as a module for it.
+test_lockup_ko() {
+	local kdir d=$VSVA_BUILD/vm-tools/test_lockup
+	kdir=$("$VSVA_TOP/scripts/kernels.sh" path debug kdir) || return 1
+	mkdir -p "$d"
+	cp "$kdir/source/lib/test_lockup.c" "$d/"
+	echo 'obj-m := test_lockup.o' >"$d/Kbuild"
+	make -s -C "$kdir" M="$d" modules >"$d/build.log" 2>&1 || {
+		cat "$d/build.log"
+		return 1
+	}
+	echo "$d/test_lockup.ko"
+}
+case_lockup() {
+	local ko
+	ko=$(test_lockup_ko) || {
+		echo "selftest lockup-debug: FAILED: cannot build test_lockup.ko: $ko"
+		return
+	}
+	# Uninterruptible sleep past a 5 s hung-task timeout; 25 s without
+	# preemption (soft lockup at 20 s, RCU stall at 21 s).  (A hard lockup,
+	# disable_irq=1, is not provoked: on the slow KCOV guest the soft-lockup
+	# step alone overran the timeout.)
+	local t=/vsva/extra/test_lockup.ko c
+	c="echo 5 >/proc/sys/kernel/hung_task_timeout_secs"
+	c+="; insmod $t state=D time_secs=12"
+	c+="; insmod $t disable_preempt=1 time_secs=25; true"
+	expect lockup-debug 1 \
+		'^check kernel-log on debug: FAILED: kernel reported .*hung task' \
+		'^check kernel-log on debug: FAILED: kernel reported .*soft lockup' \
+		'^check kernel-log on debug: FAILED: kernel reported .*RCU stall' -- \
+		--kernel debug --timeout 600 --add "$ko" -- sh -c "$c"
 }
 
 cases=("$@")
-((${#cases[@]})) || cases=(leak warn clean timeout warn_stock cmd_fail panic)
+((${#cases[@]})) || cases=(leak warn clean timeout warn_stock cmd_fail panic lockup)
 for c in "${cases[@]}"; do
 	declare -F "case_$c" >/dev/null || die "unknown case $c"
 done

@@ -105,8 +105,10 @@
 /**
  * struct vsva_gpasid_bind_data_vtd - VT-d part of a guest PASID bind
  * @flags: VSVA_VTD_GPASID_* bits
- * @pat: page attribute table (memory type support; must be 0 here)
- * @emt: extended memory type (memory type support; must be 0 here)
+ * @pat: page attribute table (memory type support; ignored: a VMM copies it
+ *       from the guest's PASID entry, and without the memory-type flags it
+ *       has no effect)
+ * @emt: extended memory type (as @pat: ignored)
  */
 struct vsva_gpasid_bind_data_vtd {
 	__u64 flags;
@@ -178,9 +180,11 @@ struct vsva_gpasid_bind_data {
  * @flags: VSVA_INV_ADDR_FLAGS_*
  * @archid: architecture-specific id (unused by VT-d; must be 0)
  * @pasid: host PASID, with %VSVA_INV_ADDR_FLAGS_PASID (required here)
- * @addr: first byte, aligned to @granule_size
- * @granule_size: bytes per granule: 4 KiB, 2 MiB or 1 GiB
- * @nb_granules: number of granules, at least 1
+ * @addr: first byte; the bits below @granule_size are ignored (VT-d's
+ *        address mask), so the range starts at @addr rounded down to it
+ * @granule_size: bytes per granule: any power of two of at least 4 KiB
+ * @nb_granules: number of granules, at least 1; the range
+ *               @granule_size x @nb_granules must not pass 2^64
  */
 struct vsva_inv_addr_info {
 	__u32 flags;
@@ -215,7 +219,9 @@ struct vsva_inv_pasid_info {
  * @cache: VSVA_CACHE_INV_TYPE_* bitmask, not 0
  * @granularity: VSVA_INV_GRANU_*
  * @padding: must be zero
- * @granu: granularity-specific data
+ * @granu: granularity-specific data; the bytes of it that the granularity
+ *         does not use (all of it for DOMAIN, past @granu.pasid_info for
+ *         PASID) must be zero, within @argsz
  * @granu.pasid_info: for %VSVA_INV_GRANU_PASID
  * @granu.addr_info: for %VSVA_INV_GRANU_ADDR
  *
@@ -385,6 +391,12 @@ struct vsva_fault {
 #define VSVA_FEAT_EMU (1ULL << 4)
 /** VSVA_FEAT_SYSWIDE_PASID - one system-wide PASID space. */
 #define VSVA_FEAT_SYSWIDE_PASID (1ULL << 5)
+/**
+ * VSVA_FEAT_INV_SEPARATE_DEVTLB - an IOTLB invalidation also flushes the
+ * device TLB of every ATS-enabled device in its scope (as Linux 5.11 VT-d
+ * did), unless the call passes %VSVA_INV_SEPARATE_DEVTLB, which is accepted.
+ */
+#define VSVA_FEAT_INV_SEPARATE_DEVTLB (1ULL << 6)
 
 /** VSVA_AW_48 - 4-level stage-1 tables (48-bit). */
 #define VSVA_AW_48 (1 << 0)
@@ -411,7 +423,8 @@ struct vsva_fault {
  * @out_addr_widths: VSVA_AW_* stage-1 widths accepted
  * @out_pasid_bits: width of the system-wide PASID space (20)
  * @out_gpa_bits: stage-2 input (guest-physical) address width
- * @out_pasid_quota: PASIDs this context may allocate
+ * @out_pasid_quota: PASIDs this context may allocate: its quota, capped by
+ *	the per-user limit (PASIDs its other contexts hold count against it)
  * @out_max_batch: maximum entries of one %VSVA_CACHE_INVALIDATE_BATCH
  * @out_features: VSVA_FEAT_*
  * @out_max_pinned: bytes this context may pin (the caller's RLIMIT_MEMLOCK;
@@ -627,12 +640,22 @@ struct vsva_pasid_free {
 
 /** VSVA_TARGET_DOMAIN - @target_id names a domain: every device of it. */
 #define VSVA_TARGET_DOMAIN (1 << 0)
+/**
+ * VSVA_INV_SEPARATE_DEVTLB - for %VSVA_CACHE_INVALIDATE and
+ * %VSVA_CACHE_INVALIDATE_BATCH only: IOTLB invalidations of this call leave
+ * device TLBs alone; the caller invalidates them itself with
+ * %VSVA_CACHE_INV_TYPE_DEV_IOTLB (a VMM that forwards the guest's device-TLB
+ * invalidations).  Without it an IOTLB invalidation also flushes the device
+ * TLB of the ATS-enabled target devices, over the same PASID and range.
+ */
+#define VSVA_INV_SEPARATE_DEVTLB (1 << 1)
 
 /**
  * struct vsva_nesting_op - VSVA_BIND_GPASID, VSVA_UNBIND_GPASID,
  *                          VSVA_CACHE_INVALIDATE, VSVA_PAGE_RESPONSE
  * @argsz: size of this struct
- * @flags: VSVA_TARGET_DOMAIN (not for VSVA_PAGE_RESPONSE)
+ * @flags: VSVA_TARGET_DOMAIN (not for VSVA_PAGE_RESPONSE);
+ *         %VSVA_INV_SEPARATE_DEVTLB (VSVA_CACHE_INVALIDATE only)
  * @target_id: a device id, or a domain id with %VSVA_TARGET_DOMAIN
  * @data_len: bytes at @data_uptr; must equal the payload's own argsz;
  *            at most 4096 (``-E2BIG``: no payload is that large)
@@ -644,10 +667,14 @@ struct vsva_pasid_free {
  * @err_len: its size
  * @__reserved: must be 0
  *
- * Unbind takes the whole bind payload, validated as for bind, and undoes
- * the binding of @hpasid; an allocated PASID that is not bound on a target
- * device fails with ``-ENOENT`` (upstream VT-d returned 0).  Unbinding
- * answers the PASID's pending page requests with INVALID.
+ * Unbind takes the bind payload but checks only what Linux 5.11 checked
+ * for an unbind: argsz (at least 56), version, format, flags, padding and
+ * the @hpasid range; every other field is ignored, so a zero-filled payload
+ * naming @hpasid unbinds.  It undoes the binding of @hpasid on every target
+ * device where it is bound; an allocated PASID that is not bound there is
+ * not an error (0, as 5.11), one that is not allocated in this context is
+ * ``-ENOENT``.  Unbinding answers the PASID's pending page requests with
+ * INVALID.
  */
 struct vsva_nesting_op {
 	__u32 argsz;
@@ -667,7 +694,7 @@ struct vsva_nesting_op {
 /**
  * struct vsva_cache_invalidate_batch - VSVA_CACHE_INVALIDATE_BATCH
  * @argsz: size of this struct
- * @flags: VSVA_TARGET_DOMAIN
+ * @flags: VSVA_TARGET_DOMAIN, %VSVA_INV_SEPARATE_DEVTLB
  * @target_id: a device id, or a domain id with %VSVA_TARGET_DOMAIN
  * @entry_len: stride of the array: at least
  *             sizeof(struct vsva_cache_invalidate_info) (56), at most 4096.

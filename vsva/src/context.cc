@@ -61,48 +61,46 @@ void probe_info_size(const Core& core, Info& info) {
     info.kernel_info_size = static_cast<std::uint32_t>(lo);
 }
 
-Error open_error(int err, const char* path) {
+Unexpected open_error(int err, const char* path) {
     switch (err) {
     case ENOENT:
-        return Error(err, "open",
-                     fmt::format("{} does not exist: the vsva kernel module is not loaded "
-                                 "(load it with `modprobe vsva`)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("{} does not exist: the vsva kernel module is not loaded "
+                                "(load it with `modprobe vsva`)",
+                                path));
     case ENXIO:
     case ENODEV:
-        return Error(err, "open",
-                     fmt::format("{} has no driver behind it: the vsva module was unloaded "
-                                 "(load it with `modprobe vsva`)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("{} has no driver behind it: the vsva module was unloaded "
+                                "(load it with `modprobe vsva`)",
+                                path));
     case EACCES:
     case EPERM:
-        return Error(err, "open",
-                     fmt::format("permission denied on {} (mode 0660, root-owned): run as root, "
-                                 "or give this user the device's group (a udev rule with "
-                                 "GROUP=/MODE= for vsva)",
-                                 path));
+        return fail(err, "open",
+                    fmt::format("permission denied on {} (mode 0660, root-owned): run as root, "
+                                "or give this user the device's group (a udev rule with "
+                                "GROUP=/MODE= for vsva)",
+                                path));
     default:
-        return Error(err, "open", fmt::format("cannot open {}", path));
+        return fail(err, "open", fmt::format("cannot open {}", path));
     }
 }
 
 } // namespace
 
-Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
-    auto core = std::make_shared<Core>();
-    core->ioctl = fn;
-    core->cookie = cookie;
-    core->fd = ::open(opts.path, O_RDWR | O_CLOEXEC);
-    if (core->fd < 0)
-        return open_error(errno, opts.path);
-
+/*
+ * The negotiation both ways in share: GET_INFO, the size probe, the UAPI
+ * version and the required features.  @core owns its fd already; @name
+ * says what it is in messages.
+ */
+Result<Context> negotiate(std::shared_ptr<Core> core, Feature require, const std::string& name) {
     vsva_info raw = {};
     if (auto r = core->call(raw, "get-info"); !r) {
         Error e = std::move(r).error();
         if (e.code() == ENOTTY)
-            return Error(ENOTTY, "get-info",
-                         fmt::format("{} is not a vsva device (VSVA_GET_INFO unknown)", opts.path));
-        return e;
+            return fail(ENOTTY, "get-info",
+                        fmt::format("{} is not a vsva device (VSVA_GET_INFO unknown)", name));
+        return Unexpected(std::move(e));
     }
     Info& info = core->info;
     info.uapi_version = raw.out_uapi_version;
@@ -124,11 +122,11 @@ Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
     core->err_msg = true;
 
     if (info.uapi_version != VSVA_UAPI_VERSION)
-        return Error(EPROTO, "open",
-                     fmt::format("the kernel speaks vsva UAPI v{}, this library v{}",
-                                 info.uapi_version, VSVA_UAPI_VERSION));
+        return fail(EPROTO, "open",
+                    fmt::format("the kernel speaks vsva UAPI v{}, this library v{}",
+                                info.uapi_version, VSVA_UAPI_VERSION));
 
-    const auto want = static_cast<std::uint64_t>(opts.require);
+    const auto want = static_cast<std::uint64_t>(require);
     if (std::uint64_t missing = want & ~info.features) {
         std::string list;
         for (int bit = 0; bit < 64; bit++) {
@@ -138,17 +136,49 @@ Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
             list += fmt::format("{}{} ({})", list.empty() ? "" : ", ", feature_description(f),
                                 feature_macro(f));
         }
-        return Error(EOPNOTSUPP, "open",
-                     fmt::format("kernel too old for this feature: vsva module {} lacks {}",
-                                 info.module_version_string(), list));
+        return fail(EOPNOTSUPP, "open",
+                    fmt::format("kernel too old for this feature: vsva module {} lacks {}",
+                                info.module_version_string(), list));
     }
     return Access::make_context(std::move(core));
+}
+
+Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie) {
+    auto core = std::make_shared<Core>();
+    core->ioctl = fn;
+    core->cookie = cookie;
+    core->fd = ::open(opts.path, O_RDWR | O_CLOEXEC);
+    if (core->fd < 0)
+        return open_error(errno, opts.path);
+    return negotiate(std::move(core), opts.require, opts.path);
+}
+
+Result<Context> adopt_with(int fd, Feature require, IoctlFn fn, void* cookie) {
+    auto core = std::make_shared<Core>();
+    core->ioctl = fn;
+    core->cookie = cookie;
+    const int fl = ::fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return fail(errno, "adopt", fmt::format("fd {} is not an open file", fd));
+    core->fd = fd; // ours from here on: closed with the Core, also on failure
+    if ((fl & O_ACCMODE) != O_RDWR)
+        return fail(EBADF, "adopt",
+                    fmt::format("fd {} is not open for reading and writing (O_RDWR)", fd));
+    // Like open(): not inherited across exec (SCM_RIGHTS does not carry it).
+    const int fdfl = ::fcntl(fd, F_GETFD);
+    if (fdfl < 0 || ::fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0)
+        return fail(errno, "adopt", fmt::format("cannot set FD_CLOEXEC on fd {}", fd));
+    return negotiate(std::move(core), require, fmt::format("fd {}", fd));
 }
 
 } // namespace detail
 
 Result<Context> Context::open(const OpenOptions& opts) {
     return detail::open_with(opts, detail::sys_ioctl, nullptr);
+}
+
+Result<Context> Context::adopt(int fd, Feature require) {
+    return detail::adopt_with(fd, require, detail::sys_ioctl, nullptr);
 }
 
 Context::Context(std::shared_ptr<detail::Core> core) noexcept : core_(std::move(core)) {}

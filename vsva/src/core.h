@@ -115,13 +115,13 @@ struct Core {
             arg.err_len = 0;
             if (rc < 0) [[unlikely]] {
                 msg[sizeof(msg) - 1] = '\0';
-                return Error(-rc, op, std::string(msg));
+                return fail(-rc, op, std::string(msg));
             }
             return {};
         } else {
             int rc = ioctl(cookie, fd, cmd, &arg);
             if (rc < 0) [[unlikely]]
-                return Error(-rc, op);
+                return fail(-rc, op);
             return {};
         }
     }
@@ -156,10 +156,15 @@ void encode(const Invalidation& inv, vsva_cache_invalidate_info* out) noexcept;
 void encode_bind(std::uint32_t hpasid, std::optional<std::uint32_t> gpasid, const BindConfig& cfg,
                  vsva_gpasid_bind_data* out) noexcept;
 
+/** How far back (in merged entries) a new entry looks for one to join. */
+inline constexpr std::size_t kMergeWindow = 128;
+
 /**
- * Merge @v in place: the algorithm of InvalidationQueue (sort, coalesce
- * touching or overlapping ranges of one caches/PASID/LEAF/granule key, drop
- * duplicate domain and PASID entries).
+ * Merge @v in place: the algorithm of InvalidationQueue.  In queue order,
+ * each entry joins the nearest earlier entry of the same caches/PASID/LEAF/
+ * granule key it touches, overlaps or duplicates, unless an entry between
+ * them must stay ordered with it (other caches, same PASID or the domain).
+ * Entries are never reordered otherwise.
  */
 void merge_in_place(std::vector<Invalidation>& v);
 
@@ -207,6 +212,9 @@ struct Access {
  * on /dev/null).  Context::open() is open_with(opts, sys_ioctl, nullptr).
  */
 Result<Context> open_with(const OpenOptions& opts, IoctlFn fn, void* cookie);
+
+/** Context::adopt() through a given ioctl function. */
+Result<Context> adopt_with(int fd, Feature require, IoctlFn fn, void* cookie);
 
 /** Submit prepared entries to a target (device id or domain id). */
 Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::uint32_t target,

@@ -19,7 +19,7 @@ Result<DmaResult> dma(const Device& dev, std::uint32_t pasid, std::uint64_t iova
     d.len = buf.size();
     d.buf_uptr = reinterpret_cast<std::uintptr_t>(buf.data());
     if (auto r = Access::core(dev).call(d, "emu-dma"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     DmaResult res;
     res.done = d.out_done;
     res.faulted = d.out_flags & VSVA_EMU_DMA_FAULTED;
@@ -40,7 +40,7 @@ Result<PasidEntry> pasid_entry(const Device& dev, std::uint32_t pasid) {
     e.dev_id = Access::device_id(dev);
     e.pasid = pasid;
     if (auto r = Access::core(dev).call(e, "emu-pasid-entry"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     PasidEntry pe;
     pe.present = e.out_present;
     pe.addr_width = e.out_addr_width;
@@ -55,7 +55,7 @@ Result<PasidEntry> pasid_entry(const Device& dev, std::uint32_t pasid) {
 Result<Counters> counters(const Context& ctx) {
     vsva_emu_counters c = {};
     if (auto r = Access::core(ctx).call(c, "emu-counters"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     Counters o;
     o.payload_copies = c.out_payload_copies;
     o.binds = c.out_binds;
@@ -85,7 +85,7 @@ Result<std::uint64_t> write_stage1_4k(std::span<std::byte> ram, std::uint64_t ra
     constexpr std::uint64_t kPage = 4096;
     if (table_off % kPage || iova % kPage || page_gpa % kPage || ram_gpa % kPage ||
         table_off > ram.size() || ram.size() - table_off < 4 * kPage)
-        return Error(EINVAL, "emu-stage1", "misaligned, or the 4 table pages do not fit");
+        return fail(EINVAL, "emu-stage1", "misaligned, or the 4 table pages do not fit");
     std::byte* base = ram.data() + table_off;
     std::memset(base, 0, 4 * kPage);
     const std::uint64_t root = ram_gpa + table_off;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Error formatting and other small pure helpers. */
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -29,13 +28,6 @@ std::string Error::to_string() const {
         out += fmt::format(": {}", message_);
     return out;
 }
-
-namespace detail {
-void result_value_on_error(const Error& e) noexcept {
-    std::fprintf(stderr, "vsva: value() of a failed Result: %s\n", e.to_string().c_str());
-    std::abort();
-}
-} // namespace detail
 
 std::string_view library_version() noexcept {
     return VSVA_VERSION_STRING;

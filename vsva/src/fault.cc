@@ -14,7 +14,7 @@ namespace vsva {
 Result<FaultQueue> Context::fault_queue() const {
     vsva_fault_alloc a = {};
     if (auto r = core_->call(a, "fault-alloc"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     return FaultQueue(static_cast<int>(a.out_fault_fd));
 }
 
@@ -83,7 +83,7 @@ Result<FaultRecord> decode_fault(const vsva_fault_event& ev) {
         uf.fetch_addr = u.fetch_addr;
         rec.fault = uf;
     } else {
-        return Error(EPROTO, "fault-read", fmt::format("unknown fault type {}", ev.fault.type));
+        return fail(EPROTO, "fault-read", fmt::format("unknown fault type {}", ev.fault.type));
     }
     return rec;
 }
@@ -100,17 +100,17 @@ Result<std::size_t> FaultQueue::read(std::span<FaultRecord> out) {
     if (n < 0) {
         if (errno == EAGAIN)
             return std::size_t{0};
-        return Error(errno, "fault-read");
+        return fail(errno, "fault-read");
     }
     if (static_cast<std::size_t>(n) % sizeof(buf[0]))
-        return Error(EPROTO, "fault-read",
-                     fmt::format("read {} bytes, not a multiple of the {}-byte record", n,
-                                 sizeof(buf[0])));
+        return fail(EPROTO, "fault-read",
+                    fmt::format("read {} bytes, not a multiple of the {}-byte record", n,
+                                sizeof(buf[0])));
     const std::size_t count = static_cast<std::size_t>(n) / sizeof(buf[0]);
     for (std::size_t i = 0; i < count; i++) {
         auto rec = detail::decode_fault(buf[i]);
         if (!rec)
-            return std::move(rec).error();
+            return Unexpected(std::move(rec).error());
         out[i] = *rec;
     }
     return count;
@@ -119,10 +119,10 @@ Result<std::size_t> FaultQueue::read(std::span<FaultRecord> out) {
 Result<void> FaultQueue::set_nonblocking(bool on) {
     int fl = ::fcntl(fd_, F_GETFL);
     if (fl < 0)
-        return Error(errno, "fault-fcntl");
+        return fail(errno, "fault-fcntl");
     fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
     if (::fcntl(fd_, F_SETFL, fl) < 0)
-        return Error(errno, "fault-fcntl");
+        return fail(errno, "fault-fcntl");
     return {};
 }
 

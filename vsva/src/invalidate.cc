@@ -18,8 +18,8 @@ constexpr std::uint8_t kAllCaches =
         VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_DEV_IOTLB | VSVA_CACHE_INV_TYPE_PASID;
 constexpr std::uint32_t kPasidLimit = 1u << 20;
 
-Error inval(std::string msg) {
-    return Error(EINVAL, "invalidate", std::move(msg));
+Unexpected inval(std::string msg) {
+    return fail(EINVAL, "invalidate", std::move(msg));
 }
 
 Result<void> check_caches(CacheSet caches) {
@@ -42,7 +42,7 @@ Result<void> check_pasid(std::uint32_t pasid) {
 
 Result<Invalidation> Invalidation::domain(CacheSet caches) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (caches.has(Cache::DeviceTlb))
         return inval("the device TLB cannot be invalidated at domain granularity");
     Invalidation inv;
@@ -53,9 +53,9 @@ Result<Invalidation> Invalidation::domain(CacheSet caches) {
 
 Result<Invalidation> Invalidation::pasid(CacheSet caches, std::uint32_t pasid) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (auto r = check_pasid(pasid); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     Invalidation inv;
     inv.cache_ = caches.bits();
     inv.granu_ = VSVA_INV_GRANU_PASID;
@@ -67,11 +67,11 @@ Result<Invalidation> Invalidation::pasid(CacheSet caches, std::uint32_t pasid) {
 Result<Invalidation> Invalidation::range(CacheSet caches, std::uint32_t pasid, std::uint64_t addr,
                                          std::uint64_t size, Granule granule, Leaf leaf) {
     if (auto r = check_caches(caches); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     if (caches.has(Cache::PasidCache))
         return inval("the PASID cache cannot be invalidated by address range");
     if (auto r = check_pasid(pasid); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     const auto g = static_cast<std::uint64_t>(granule);
     if (granule != Granule::Size4K && granule != Granule::Size2M && granule != Granule::Size1G)
         return inval(fmt::format("granule size {:#x} is not 4 KiB, 2 MiB or 1 GiB", g));
@@ -120,64 +120,98 @@ void encode(const Invalidation& inv, vsva_cache_invalidate_info* out) noexcept {
 
 namespace {
 
-/*
- * The merge key packed in 32 bits: granularity (2 bits), caches (3), LEAF
- * (1), granule class (5) and the 20-bit PASID.  Any total order works; this one is cheap to
- * compare.
- */
-std::uint32_t key(const Invalidation& i) {
-    // Granule class: bit width of 4 KiB / 2 MiB / 1 GiB (13, 22, 31), 0 for none.
-    const auto g = static_cast<std::uint32_t>(std::bit_width(i.granule_size()));
-    return static_cast<std::uint32_t>(i.granularity()) << 30 |
-           static_cast<std::uint32_t>(i.caches().bits()) << 27 |
-           static_cast<std::uint32_t>(i.leaf()) << 26 | g << 21 | i.pasid();
+/* Entries that may become one: same granularity, caches, PASID, LEAF, granule. */
+bool same_key(const Invalidation& a, const Invalidation& b) {
+    return a.granularity() == b.granularity() && a.caches() == b.caches() &&
+           a.pasid() == b.pasid() && a.leaf() == b.leaf() && a.granule_size() == b.granule_size();
 }
 
-bool before(const Invalidation& a, const Invalidation& b) {
-    const std::uint32_t ka = key(a), kb = key(b);
-    return ka != kb ? ka < kb : a.addr() < b.addr();
+/*
+ * Whether the relative order of @a and @b can be observed, so that neither
+ * may move past the other.  Caches are refilled from the cache above them
+ * (PASID cache -> IOTLB -> device TLB via ATS): invalidating a lower cache
+ * before an upper one lets a concurrent walk or translation request refill
+ * it from the stale upper entry.  So entries on different cache sets keep
+ * their order when their scopes can meet: one covers the domain, or both
+ * name the same PASID.  Addresses are not compared: a large page cached for
+ * one range also serves its neighbours.  Entries on the same caches, or on
+ * different PASIDs, commute (each only drops state of its own scope).
+ */
+bool ordered(const Invalidation& a, const Invalidation& b) {
+    if (a.caches() == b.caches())
+        return false;
+    return a.granularity() == Granularity::Domain || b.granularity() == Granularity::Domain ||
+           a.pasid() == b.pasid();
 }
 
 std::uint64_t last_byte(const Invalidation& i) {
     return i.addr() + (i.size() - 1);
 }
 
+/* Fold @e into @into (same key): a duplicate, or a touching/overlapping range. */
+bool absorb(Invalidation& into, const Invalidation& e) {
+    if (into.granularity() != Granularity::Range)
+        return into == e;
+    const std::uint64_t lo = std::min(into.addr(), e.addr());
+    const std::uint64_t a_last = last_byte(into), b_last = last_byte(e);
+    const std::uint64_t hi = std::max(a_last, b_last);
+    // Touching or overlapping (no gap between the two) ...
+    const bool meet = into.addr() <= e.addr()
+                              ? (a_last == std::numeric_limits<std::uint64_t>::max() ||
+                                 e.addr() <= a_last + 1)
+                              : (b_last == std::numeric_limits<std::uint64_t>::max() ||
+                                 into.addr() <= b_last + 1);
+    // ... and the union's size fits in 64 bits.
+    if (!meet || hi - lo == std::numeric_limits<std::uint64_t>::max())
+        return false;
+    // Both ends are granule aligned, so the union is whole granules.
+    into = *Invalidation::range(into.caches(), into.pasid(), lo, hi - lo + 1,
+                                static_cast<Granule>(into.granule_size()),
+                                into.leaf() ? Leaf::Yes : Leaf::No);
+    return true;
+}
+
+/*
+ * The index, below @at, of the entry @e can fold into: the nearest one of
+ * the same key that absorbs it with no ordered() entry in between (so that
+ * moving @e there cannot be observed).  @at when there is none.
+ */
+std::size_t fold_target(std::vector<Invalidation>& v, std::size_t at, const Invalidation& e) {
+    const std::size_t lo = at > kMergeWindow ? at - kMergeWindow : 0;
+    for (std::size_t k = at; k-- > lo;) {
+        if (same_key(v[k], e) && absorb(v[k], e))
+            return k;
+        if (ordered(v[k], e))
+            break;
+    }
+    return at;
+}
+
 } // namespace
 
 void merge_in_place(std::vector<Invalidation>& v) {
-    if (v.size() < 2)
-        return;
-    // A vIOMMU ring is often in order already: skip the sort then.
-    if (!std::is_sorted(v.begin(), v.end(), before))
-        std::sort(v.begin(), v.end(), before);
-    std::size_t out = 0;
-    std::uint32_t cur_key = key(v[0]);
-    for (std::size_t i = 1; i < v.size(); i++) {
-        Invalidation& cur = v[out];
-        const Invalidation& next = v[i];
-        const std::uint32_t next_key = key(next);
-        if (cur_key == next_key) {
-            if (cur.granularity() != Granularity::Range)
-                continue; // an exact duplicate
-            const std::uint64_t cur_last = last_byte(cur);
-            const std::uint64_t last = std::max(cur_last, last_byte(next));
-            // Touching or overlapping, and the union's size fits in 64 bits.
-            if ((cur_last == std::numeric_limits<std::uint64_t>::max() ||
-                 next.addr() <= cur_last + 1) &&
-                last - cur.addr() != std::numeric_limits<std::uint64_t>::max()) {
-                // Both ends are granule aligned, so the union is whole granules.
-                cur = *Invalidation::range(cur.caches(), cur.pasid(), cur.addr(),
-                                           last - cur.addr() + 1,
-                                           static_cast<Granule>(cur.granule_size()),
-                                           cur.leaf() ? Leaf::Yes : Leaf::No);
-                continue;
-            }
+    std::size_t n = 0; // v[0, n) is the merged prefix, in submission order
+    for (std::size_t i = 0; i < v.size(); i++) {
+        const Invalidation e = v[i];
+        std::size_t at = fold_target(v, n, e);
+        if (at == n) {
+            v[n++] = e; // n <= i: never overwrites an entry not yet read
+            continue;
         }
-        if (++out != i)
-            v[out] = next;
-        cur_key = next_key;
+        // v[at] grew: it may now meet an earlier entry of its key.
+        for (;;) {
+            const std::size_t k = fold_target(v, at, v[at]);
+            if (k == at)
+                break;
+            // v[k] absorbed v[at]; close the gap (rare: one per entry at most).
+            std::move(v.begin() + static_cast<std::ptrdiff_t>(at) + 1,
+                      v.begin() + static_cast<std::ptrdiff_t>(n),
+                      v.begin() + static_cast<std::ptrdiff_t>(at));
+            n--;
+            at = k;
+        }
     }
-    v.resize(out + 1);
+    v.resize(n);
 }
 
 } // namespace detail

@@ -87,7 +87,7 @@ Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::ui
             auto r = invalidate_one(core, flags, target, inv);
             if (!r) {
                 if (out.done == 0)
-                    return std::move(r).error();
+                    return Unexpected(std::move(r).error());
                 out.error = std::move(r).error();
                 return out;
             }
@@ -111,7 +111,7 @@ Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::ui
         if (!r) {
             out.done += std::min<std::size_t>(b.entry_num, n);
             if (out.done == 0)
-                return std::move(r).error();
+                return Unexpected(std::move(r).error());
             out.error = std::move(r).error();
             return out;
         }
@@ -158,7 +158,7 @@ Result<void> Mapping::unmap() {
 Result<Domain> Context::create_domain() const {
     vsva_domain_alloc a = {};
     if (auto r = core_->call(a, "domain-alloc"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     auto s = std::make_shared<detail::DomainState>();
     s->core = core_;
     s->id = a.out_domain_id;
@@ -183,7 +183,7 @@ Result<Mapping> Domain::map(std::uint64_t gpa, void* vaddr, std::uint64_t length
     m.length = length;
     m.vaddr = reinterpret_cast<std::uintptr_t>(vaddr);
     if (auto r = s_->core->call(m, "map"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     return Mapping(s_, gpa, length);
 }
 
@@ -194,7 +194,7 @@ Result<Device> Domain::attach(std::uint16_t rid, const AttachOptions& opts) cons
     a.rid = rid;
     a.domain_id = s_->id;
     if (auto r = s_->core->call(a, "attach"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     auto s = std::make_shared<detail::DeviceState>();
     s->dom = s_;
     s->id = a.out_dev_id;
@@ -217,9 +217,9 @@ Result<void> Domain::destroy() {
     if (!s_)
         return {};
     if (s_.use_count() > 1)
-        return Error(EBUSY, "domain-destroy",
-                     fmt::format("domain {} still has {} mapping or device owner(s)", s_->id,
-                                 s_.use_count() - 1));
+        return fail(EBUSY, "domain-destroy",
+                    fmt::format("domain {} still has {} mapping or device owner(s)", s_->id,
+                                s_.use_count() - 1));
     vsva_destroy d = {};
     d.id = s_->id;
     auto r = s_->core->call_as(VSVA_DOMAIN_DESTROY, d, "domain-destroy");
@@ -257,7 +257,7 @@ Result<void> Device::detach() {
     if (!s_)
         return {};
     if (s_.use_count() > 1)
-        return Error(
+        return fail(
                 EBUSY, "device-detach",
                 fmt::format("device {} still has {} binding owner(s)", s_->id, s_.use_count() - 1));
     vsva_destroy d = {};
@@ -279,7 +279,7 @@ Result<Pasid> Context::alloc_pasid(const PasidOptions& opts) const {
     a.min = opts.min;
     a.max = opts.max;
     if (auto r = core_->call(a, "pasid-alloc"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     auto s = std::make_shared<detail::PasidState>();
     s->core = core_;
     s->hpasid = a.out_hpasid;
@@ -303,9 +303,9 @@ Result<void> Pasid::free() {
     if (!s_)
         return {};
     if (s_.use_count() > 1)
-        return Error(EBUSY, "pasid-free",
-                     fmt::format("PASID {} still has {} binding owner(s)", s_->hpasid,
-                                 s_.use_count() - 1));
+        return fail(EBUSY, "pasid-free",
+                    fmt::format("PASID {} still has {} binding owner(s)", s_->hpasid,
+                                s_.use_count() - 1));
     vsva_pasid_free f = {};
     f.hpasid = s_->hpasid;
     auto r = s_->core->call(f, "pasid-free");
@@ -376,7 +376,7 @@ Result<Binding> Device::bind(const Pasid& pasid, const BindConfig& cfg) const {
     st->pasid = detail::Access::pasid_state(pasid);
     detail::encode_bind(pasid.hpasid(), cfg.gpasid ? cfg.gpasid : pasid.gpasid(), cfg, &st->data);
     if (auto r = st->op(VSVA_BIND_GPASID, "bind"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     return Binding(std::move(st));
 }
 
@@ -386,7 +386,7 @@ Result<Binding> Domain::bind(const Pasid& pasid, const BindConfig& cfg) const {
     st->pasid = detail::Access::pasid_state(pasid);
     detail::encode_bind(pasid.hpasid(), cfg.gpasid ? cfg.gpasid : pasid.gpasid(), cfg, &st->data);
     if (auto r = st->op(VSVA_BIND_GPASID, "bind"); !r)
-        return std::move(r).error();
+        return Unexpected(std::move(r).error());
     return Binding(std::move(st));
 }
 

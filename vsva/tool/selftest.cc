@@ -32,7 +32,7 @@ struct Run {
 
     template <class T>
     bool check(std::string_view step, const Result<T>& r) {
-        if (r.ok()) {
+        if (r.has_value()) {
             passed++;
             fmt::print("  ok    {}\n", step);
             return true;

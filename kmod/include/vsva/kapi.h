@@ -9,7 +9,8 @@
  * them directly.  @err may be NULL everywhere.
  *
  * Context: process context, may sleep.  Must not be called from an IOASID
- * notifier callback (the chain runs with the context's lock held).
+ * notifier callback (the chain runs with the context's lock held); lockdep
+ * kernels warn when it is (see the notifier rules below).
  */
 #ifndef _VSVA_KAPI_H
 #define _VSVA_KAPI_H
@@ -19,6 +20,7 @@
 #include <linux/vsva.h>
 
 struct vsva_ctx;
+struct vsva_ioasid;
 struct vsva_ioasid_set;
 
 /**
@@ -61,10 +63,25 @@ struct vsva_ioasid_event {
 };
 
 /*
- * The system-wide chain (blocking).  Callbacks run in process context with
- * the context's lock held: they may sleep but must not call back into vsva
- * for that context.  ALLOC precedes any BIND of a PASID; every BIND is
- * followed by exactly one UNBIND before the PASID's FREE.
+ * The system-wide chain (blocking).  Rules for callbacks:
+ *
+ * - They run in process context with the event's context lock held (so
+ *   the events of one context arrive in order) and never under vsva's
+ *   PASID-space lock.  They may sleep.
+ * - They must not call any function of this header: not for the event's
+ *   context (self-deadlock), not for another one (ABBA between two context
+ *   locks).  The functions of this header warn, on lockdep kernels, when
+ *   called from a callback.  Record the event and act on it later, from
+ *   your own context (a work item, your next ioctl).
+ * - A lock a callback takes must never be held while calling a function
+ *   of this header (lockdep sees that order: context lock -> your lock).
+ *
+ * Ordering: ALLOC precedes any BIND of a PASID; every BIND is followed by
+ * exactly one UNBIND before the PASID's FREE.  PASID numbers are allocated
+ * cyclically and a number is not handed out again before its FREE was
+ * delivered, so an event delivered late does not name another VM's PASID
+ * -- unless the whole 20-bit space wrapped around in between; hold a
+ * reference (vsva_ioasid_get()) to pin the number.
  */
 int vsva_ioasid_register_notifier(struct notifier_block *nb);
 void vsva_ioasid_unregister_notifier(struct notifier_block *nb);
@@ -77,8 +94,11 @@ u32 vsva_ctx_id(struct vsva_ctx *ctx);
 /*
  * The nesting operations.  @flags: VSVA_TARGET_DOMAIN makes @target_id a
  * domain id (every device of it, all or nothing), else a device id.  The
- * payload is checked as the ioctl would; errno and @err as for the ioctls.
- * A context being released answers -ENOENT.
+ * payload is checked as the ioctl would; errno and @err as for the ioctls,
+ * except that vsva_unbind_gpasid() fails with -ENOENT when @hpasid is not
+ * bound on a target (the ioctl, as Linux 5.11, answers 0).
+ * vsva_cache_invalidate() also takes VSVA_INV_SEPARATE_DEVTLB.  A context
+ * being released answers -ENOENT.
  */
 int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		     const struct vsva_gpasid_bind_data *data,
@@ -99,10 +119,13 @@ u32 vsva_ioasid_set_id(struct vsva_ioasid_set *set);
 int vsva_ioasid_find_by_gpasid(struct vsva_ioasid_set *set, u32 gpasid,
 			       u32 *hpasid);
 /*
- * Take a reference on @pasid of @set (-ENOENT if it is not a live member):
- * the number is not reused until vsva_ioasid_put(), even once freed.
+ * A handle on @pasid of @set: ERR_PTR(-ENOENT) if it is not a live member.
+ * The number is not reused until vsva_ioasid_put() of the handle, even
+ * once the context freed the PASID.  Only the holder can drop it: a
+ * reference is never released by number.
  */
-int vsva_ioasid_get(struct vsva_ioasid_set *set, u32 pasid);
-void vsva_ioasid_put(u32 pasid);
+struct vsva_ioasid *vsva_ioasid_get(struct vsva_ioasid_set *set, u32 pasid);
+void vsva_ioasid_put(struct vsva_ioasid *ioasid);
+u32 vsva_ioasid_pasid(const struct vsva_ioasid *ioasid);
 
 #endif /* _VSVA_KAPI_H */

@@ -88,7 +88,7 @@ TEST_F(OldModule, NewerCommandsAreUnknown) {
 
 TEST(OldModuleLibrary, RefusesAMissingFeatureByName) {
     auto ctx = vsva::Context::open({.require = vsva::Feature::BatchInvalidate});
-    ASSERT_FALSE(ctx.ok());
+    ASSERT_FALSE(ctx.has_value());
     EXPECT_EQ(ctx.error().code(), EOPNOTSUPP);
     EXPECT_NE(ctx.error().message().find("VSVA_FEAT_CACHE_INV_BATCH"), std::string::npos)
             << ctx.error().to_string();
@@ -96,7 +96,7 @@ TEST(OldModuleLibrary, RefusesAMissingFeatureByName) {
 
 TEST(OldModuleLibrary, NegotiatesTheOlderInfoAndFallsBack) {
     auto ctx = vsva::Context::open();
-    ASSERT_TRUE(ctx.ok()) << ctx.error().to_string();
+    ASSERT_TRUE(ctx.has_value()) << ctx.error().to_string();
     const vsva::Info& info = ctx->info();
     EXPECT_EQ(info.kernel_info_size, kOldInfoSize);
     EXPECT_FALSE(info.kernel_newer);
@@ -105,23 +105,23 @@ TEST(OldModuleLibrary, NegotiatesTheOlderInfoAndFallsBack) {
 
     // Without the batch command the queue is submitted entry by entry.
     auto dom = ctx->create_domain();
-    ASSERT_TRUE(dom.ok()) << dom.error().to_string();
+    ASSERT_TRUE(dom.has_value()) << dom.error().to_string();
     auto eps = vsva::test::free_endpoints();
     ASSERT_FALSE(eps.empty());
     auto dev = dom->attach(eps.front().rid);
-    ASSERT_TRUE(dev.ok()) << dev.error().to_string();
+    ASSERT_TRUE(dev.has_value()) << dev.error().to_string();
     auto pasid = ctx->alloc_pasid();
-    ASSERT_TRUE(pasid.ok()) << pasid.error().to_string();
+    ASSERT_TRUE(pasid.has_value()) << pasid.error().to_string();
 
     vsva::InvalidationQueue q(vsva::Merge::No);
     for (std::uint64_t i = 0; i < 3; i++) {
         auto inv = vsva::Invalidation::range(vsva::Cache::Iotlb, pasid->hpasid(),
                                              0x200000 + i * 0x2000, 4096);
-        ASSERT_TRUE(inv.ok()) << inv.error().to_string();
+        ASSERT_TRUE(inv.has_value()) << inv.error().to_string();
         q.add(*inv);
     }
     auto out = dev->invalidate(q);
-    ASSERT_TRUE(out.ok()) << out.error().to_string();
+    ASSERT_TRUE(out.has_value()) << out.error().to_string();
     EXPECT_EQ(out->done, 3u);
     EXPECT_EQ(out->total, 3u);
 }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 
+#include <vsva/export.h> // first: states the C++20 requirement
 #include <vsva/vsva.h>
 
 namespace vsva::emu {
@@ -42,8 +43,8 @@ struct DmaResult {
  * Errors: EOPNOTSUPP/ENOTTY (kernel without emulation), EINVAL (over 1 MiB),
  * ENOENT, EINTR (waiting for a page response).
  */
-Result<DmaResult> dma(const Device& dev, std::uint32_t pasid, std::uint64_t iova,
-                      std::span<std::byte> buf, DmaFlags flags);
+VSVA_EXPORT Result<DmaResult> dma(const Device& dev, std::uint32_t pasid, std::uint64_t iova,
+                                  std::span<std::byte> buf, DmaFlags flags);
 
 /** A PASID-table entry as the emulated IOMMU holds it. */
 struct PasidEntry {
@@ -59,7 +60,7 @@ struct PasidEntry {
  * Read @dev's PASID entry for @pasid (VSVA_EMU_PASID_ENTRY).
  * Errors: ENOENT (no such device/PASID), EOPNOTSUPP/ENOTTY.
  */
-Result<PasidEntry> pasid_entry(const Device& dev, std::uint32_t pasid);
+VSVA_EXPORT Result<PasidEntry> pasid_entry(const Device& dev, std::uint32_t pasid);
 
 /** This context's counters (see struct vsva_emu_counters). */
 struct Counters {
@@ -75,7 +76,7 @@ struct Counters {
  * Read @ctx's counters (VSVA_EMU_COUNTERS).
  * Errors: EOPNOTSUPP/ENOTTY (kernel without emulation).
  */
-Result<Counters> counters(const Context& ctx);
+VSVA_EXPORT Result<Counters> counters(const Context& ctx);
 
 /**
  * Write a minimal 4-level x86-64 stage-1 table into guest RAM so that
@@ -86,9 +87,9 @@ Result<Counters> counters(const Context& ctx);
  * Returns the root (the gpgd to bind).  For tests and `vsva selftest`.
  * Errors: EINVAL (misaligned, or the tables do not fit in @ram).
  */
-Result<std::uint64_t> write_stage1_4k(std::span<std::byte> ram, std::uint64_t ram_gpa,
-                                      std::uint64_t table_off, std::uint64_t iova,
-                                      std::uint64_t page_gpa, bool writable = true);
+VSVA_EXPORT Result<std::uint64_t> write_stage1_4k(std::span<std::byte> ram, std::uint64_t ram_gpa,
+                                                  std::uint64_t table_off, std::uint64_t iova,
+                                                  std::uint64_t page_gpa, bool writable = true);
 
 } // namespace vsva::emu
 

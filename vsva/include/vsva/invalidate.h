@@ -9,8 +9,8 @@
  *
  * An InvalidationQueue collects requests (e.g. from a vIOMMU's queued
  * invalidation ring) and hands them to Device::invalidate() or
- * Domain::invalidate() in one VSVA_CACHE_INVALIDATE_BATCH call, after
- * merging what can be merged.
+ * Domain::invalidate() in one VSVA_CACHE_INVALIDATE_BATCH call, in order,
+ * after merging what can be merged without changing what any observer sees.
  *
  * Thread safety: Invalidation is a value.  An InvalidationQueue is not
  * synchronised: use one per thread (e.g. per vCPU) or lock around it.
@@ -23,6 +23,7 @@
 #include <optional>
 #include <vector>
 
+#include <vsva/export.h> // first: states the C++20 requirement
 #include <vsva/result.h>
 
 namespace vsva {
@@ -93,13 +94,13 @@ public:
      * Errors: EINVAL if @caches is empty, has unknown bits or includes the
      * device TLB (not valid at domain granularity).
      */
-    static Result<Invalidation> domain(CacheSet caches);
+    VSVA_EXPORT static Result<Invalidation> domain(CacheSet caches);
 
     /**
      * Every entry of PASID @pasid in @caches.
      * Errors: EINVAL for an empty/unknown cache set, @pasid 0 or >= 2^20.
      */
-    static Result<Invalidation> pasid(CacheSet caches, std::uint32_t pasid);
+    VSVA_EXPORT static Result<Invalidation> pasid(CacheSet caches, std::uint32_t pasid);
 
     /**
      * [@addr, @addr + @size) of PASID @pasid, as @size / @granule granules.
@@ -108,9 +109,10 @@ public:
      * @granule, @size is 0 or not a multiple of @granule, or the range
      * wraps past 2^64.
      */
-    static Result<Invalidation> range(CacheSet caches, std::uint32_t pasid, std::uint64_t addr,
-                                      std::uint64_t size, Granule granule = Granule::Size4K,
-                                      Leaf leaf = Leaf::No);
+    VSVA_EXPORT static Result<Invalidation> range(CacheSet caches, std::uint32_t pasid,
+                                                  std::uint64_t addr, std::uint64_t size,
+                                                  Granule granule = Granule::Size4K,
+                                                  Leaf leaf = Leaf::No);
 
     CacheSet caches() const noexcept { return CacheSet::from_bits(cache_); }
     Granularity granularity() const noexcept { return static_cast<Granularity>(granu_); }
@@ -174,13 +176,23 @@ enum class Merge : bool { No = false, Yes = true };
 /**
  * InvalidationQueue - requests waiting for one batched submission.
  *
- * With Merge::Yes (the default) the queue, before submitting, coalesces
- * range entries that overlap or touch when they have the same caches,
- * PASID, LEAF hint and granule size, and drops exact duplicates of domain
- * and PASID entries.  Entries may be reordered: invalidations only drop
- * cached state, so the union of what is invalidated is what matters and
- * merging preserves it exactly.  Submitting empties the queue; the memory
- * is kept for the next round (no allocation in steady state).
+ * Entries are submitted in the order they were added.  Order matters: a
+ * cache is refilled from the one above it (PASID cache -> IOTLB -> device
+ * TLB, VT-d 6.5.2.12 and PCIe ATS), so invalidating a lower cache before an
+ * upper one lets a concurrent walk or ATS request refill it with the stale
+ * entry.  With Merge::Yes (the default) the queue merges only where no
+ * observer can tell: an entry joins an earlier one with the same caches,
+ * PASID, LEAF hint and granule size when their ranges overlap or touch (or
+ * when it duplicates a domain or PASID entry), and only if no entry between
+ * the two is on another cache set with a scope that can meet theirs (the
+ * same PASID, or domain granularity; addresses are not compared, since a
+ * large page cached for one range serves its neighbours).  Nothing else
+ * moves.  An interleaved [IOTLB a, device TLB a, IOTLB b, device TLB b] of
+ * one PASID therefore stays four entries: queue one entry on
+ * Cache::Iotlb | Cache::DeviceTlb per range instead (the kernel orders the
+ * caches of one entry), and those do merge.  A new entry looks back at most
+ * 128 merged entries.  Submitting empties the queue; the memory is kept for
+ * the next round (no allocation in steady state).
  */
 class InvalidationQueue {
 public:
@@ -196,10 +208,10 @@ public:
     void reserve(std::size_t n) { pending_.reserve(n); }
 
     /**
-     * The requests as they will be submitted: merged (and sorted) with
-     * Merge::Yes, as queued with Merge::No.  Does not empty the queue.
+     * The requests as they will be submitted: merged with Merge::Yes (in
+     * queue order), as queued with Merge::No.  Does not empty the queue.
      */
-    std::vector<Invalidation> prepared() const;
+    VSVA_EXPORT std::vector<Invalidation> prepared() const;
 
 private:
     friend struct detail::Access;

@@ -1,26 +1,33 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * vsva::Error and vsva::Result<T>: errors as values (expected-style).
+ * vsva::Error and vsva::Result<T>: errors as values.
  *
  * No function of libvsva throws.  A failing call returns an Error carrying
  * the errno, the operation that failed and, when the kernel wrote one into
  * the err_uptr buffer, its sentence ("bind: PASID 17 is already bound on
- * device 2").  Calling value() on an error aborts the process: test ok()
- * first.
+ * device 2").
+ *
+ * The container is tl::expected (Debian's libexpected-dev, header only),
+ * whose interface is C++23's std::expected: has_value() / operator bool,
+ * value(), operator* and ->, error(), value_or(), and_then(), or_else().
+ * Use only what std::expected also has, and moving to std::expected is the
+ * change of the aliases below.  As with std::expected, value() on an error
+ * throws vsva::BadResultAccess (uncaught: the process terminates), and *
+ * or -> on an error is undefined: test the result first.
  *
  * Thread safety: Error and Result are plain values (like std::string).
  */
 #ifndef VSVA_RESULT_H
 #define VSVA_RESULT_H
 
-#include <cstdlib>
-#include <optional>
 #include <string>
 #include <string_view>
+#include <tl/expected.hpp>
 #include <utility>
-#include <variant>
 
 #include <fmt/format.h>
+
+#include <vsva/export.h>
 
 namespace vsva {
 
@@ -45,13 +52,13 @@ public:
     /** The kernel's or the library's explanation; may be empty. */
     const std::string& message() const noexcept { return message_; }
     /** The errno's symbolic name, e.g. "EBUSY" ("E?" if unknown). */
-    std::string_view code_name() const noexcept;
+    VSVA_EXPORT std::string_view code_name() const noexcept;
 
     /**
      * One line: "bind: EBUSY (Device or resource busy): PASID 17 is ..."
      * (the message part only when there is one).
      */
-    std::string to_string() const;
+    VSVA_EXPORT std::string to_string() const;
 
     friend bool operator==(const Error& a, const Error& b) noexcept {
         return a.code_ == b.code_ && a.op() == b.op() && a.message_ == b.message_;
@@ -63,89 +70,33 @@ private:
     std::string message_;
 };
 
-namespace detail {
-[[noreturn]] void result_value_on_error(const Error& e) noexcept;
-} // namespace detail
-
-/**
- * Result<T> - a T or an Error.  Move-only when T is.  [[nodiscard]]: every
- * result must be looked at.
- */
+/** A T or an Error (std::expected<T, Error> once C++23 is the baseline). */
 template <class T>
-class [[nodiscard]] Result {
-public:
-    /** A success holding @v. */
-    Result(T v) : v_(std::in_place_index<0>, std::move(v)) {}
-    /** A failure. */
-    Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}
+using Result = tl::expected<T, Error>;
 
-    /** True on success. */
-    bool ok() const noexcept { return v_.index() == 0; }
-    explicit operator bool() const noexcept { return ok(); }
+/** The failure side of a Result: `return Unexpected(Error(EINVAL, "op"));`. */
+using Unexpected = tl::unexpected<Error>;
 
-    /** The value; aborts the process on an error. */
-    T& value() & {
-        check();
-        return *std::get_if<0>(&v_);
-    }
-    const T& value() const& {
-        check();
-        return *std::get_if<0>(&v_);
-    }
-    T&& value() && {
-        check();
-        return std::move(*std::get_if<0>(&v_));
-    }
-    T& operator*() & { return value(); }
-    const T& operator*() const& { return value(); }
-    T&& operator*() && { return std::move(*this).value(); }
-    T* operator->() { return &value(); }
-    const T* operator->() const { return &value(); }
+/** What value() throws on an error (std::bad_expected_access<Error>). */
+using BadResultAccess = tl::bad_expected_access<Error>;
 
-    /** The value, or @fallback on an error. */
-    template <class U>
-    T value_or(U&& fallback) const& {
-        return ok() ? *std::get_if<0>(&v_) : static_cast<T>(std::forward<U>(fallback));
-    }
-
-    /** The error; only meaningful when !ok(). */
-    const Error& error() const& { return *std::get_if<1>(&v_); }
-    Error&& error() && { return std::move(*std::get_if<1>(&v_)); }
-
-private:
-    void check() const {
-        if (!ok())
-            detail::result_value_on_error(*std::get_if<1>(&v_));
-    }
-    std::variant<T, Error> v_;
-};
-
-/** Result<void> - success, or an Error. */
-template <>
-class [[nodiscard]] Result<void> {
-public:
-    /** Success. */
-    Result() noexcept = default;
-    /** A failure. */
-    Result(Error e) : e_(std::move(e)) {}
-
-    bool ok() const noexcept { return !e_.has_value(); }
-    explicit operator bool() const noexcept { return ok(); }
-    /** Aborts the process on an error (for symmetry with Result<T>). */
-    void value() const {
-        if (e_)
-            detail::result_value_on_error(*e_);
-    }
-    const Error& error() const& { return *e_; }
-    Error&& error() && { return std::move(*e_); }
-
-private:
-    std::optional<Error> e_;
-};
+/** Shorthand for Unexpected(Error(@code, @op, @message)). */
+inline Unexpected fail(int code, const char* op, std::string message = {}) {
+    return Unexpected(Error(code, op, std::move(message)));
+}
 
 } // namespace vsva
 
-/** fmt::format("{}", error) prints Error::to_string(). */
+#ifndef VSVA_NO_FMT
+/*
+ * fmt::format("{}", error) prints Error::to_string().  Why libfmt is in a
+ * public header, and the contract: this specialisation is all of it; it
+ * only uses formatter<string_view>, so any libfmt >= 9 works, and it is
+ * compiled with the user's libfmt.  libvsva.so uses libfmt internally but
+ * exports no fmt symbol and passes no fmt type across its ABI (fmt's
+ * versioned inline namespace keeps two libfmt majors apart in one
+ * process).  Define VSVA_NO_FMT to leave libfmt out of the headers.
+ */
 template <>
 struct fmt::formatter<vsva::Error> : fmt::formatter<std::string_view> {
     template <class FormatContext>
@@ -153,5 +104,6 @@ struct fmt::formatter<vsva::Error> : fmt::formatter<std::string_view> {
         return fmt::formatter<std::string_view>::format(e.to_string(), ctx);
     }
 };
+#endif // VSVA_NO_FMT
 
 #endif // VSVA_RESULT_H

@@ -58,6 +58,7 @@
 #include <string_view>
 #include <variant>
 
+#include <vsva/export.h> // first: states the C++20 requirement
 #include <vsva/invalidate.h>
 #include <vsva/result.h>
 
@@ -72,7 +73,7 @@ struct Access;
 } // namespace detail
 
 /** Library version, as "major.minor.patch". */
-std::string_view library_version() noexcept;
+VSVA_EXPORT std::string_view library_version() noexcept;
 
 /** Kernel features (VSVA_FEAT_*); combine with |. */
 enum class Feature : std::uint64_t {
@@ -91,9 +92,9 @@ constexpr Feature operator&(Feature a, Feature b) noexcept {
     return static_cast<Feature>(static_cast<std::uint64_t>(a) & static_cast<std::uint64_t>(b));
 }
 /** The VSVA_FEAT_* macro name of a single feature ("VSVA_FEAT_NESTING"). */
-std::string_view feature_macro(Feature single) noexcept;
+VSVA_EXPORT std::string_view feature_macro(Feature single) noexcept;
 /** A human description of a single feature ("batched cache invalidation"). */
-std::string_view feature_description(Feature single) noexcept;
+VSVA_EXPORT std::string_view feature_description(Feature single) noexcept;
 
 /**
  * Info - what the kernel reported in VSVA_GET_INFO, plus what negotiation
@@ -130,7 +131,7 @@ struct Info {
         return (features & bits) == bits;
     }
     /** "major.minor.patch" of module_version. */
-    std::string module_version_string() const;
+    VSVA_EXPORT std::string module_version_string() const;
 };
 
 /** Options of Context::open(). */
@@ -207,26 +208,39 @@ public:
      * version), EOPNOTSUPP (a required feature is missing: the message
      * names it), or any errno of open(2)/ioctl(2).
      */
-    static Result<Context> open(const OpenOptions& opts = {});
+    VSVA_EXPORT static Result<Context> open(const OpenOptions& opts = {});
 
-    Context(Context&&) noexcept;
-    Context& operator=(Context&&) noexcept;
+    /**
+     * Adopt @fd, a /dev/vsva file descriptor opened elsewhere (the libvirt
+     * model: a privileged helper opens the node and passes the fd over a
+     * UNIX socket with SCM_RIGHTS), with the same negotiation as open():
+     * VSVA_GET_INFO, the size probe, the UAPI version and @require.
+     * Ownership of @fd passes to the library in every case: it is closed
+     * when the Context and every object made from it are gone, or before an
+     * error is returned.  FD_CLOEXEC is set on it, as open() does.
+     * Errors: EBADF (not an open fd, or not open O_RDWR), ENOTTY (not a
+     * vsva device), EPROTO, EOPNOTSUPP (as open()), or any errno of ioctl(2).
+     */
+    VSVA_EXPORT static Result<Context> adopt(int fd, Feature require = Feature::None);
+
+    VSVA_EXPORT Context(Context&&) noexcept;
+    VSVA_EXPORT Context& operator=(Context&&) noexcept;
     Context(const Context&) = delete;
     Context& operator=(const Context&) = delete;
-    ~Context();
+    VSVA_EXPORT ~Context();
 
     /** What the kernel offers. */
-    const Info& info() const noexcept;
+    VSVA_EXPORT const Info& info() const noexcept;
     /** Shorthand for info().has(@f). */
     bool has(Feature f) const noexcept { return info().has(f); }
     /** The /dev/vsva fd (for poll or diagnostics; do not close it). */
-    int fd() const noexcept;
+    VSVA_EXPORT int fd() const noexcept;
 
     /**
      * A new stage-2 domain (VSVA_DOMAIN_ALLOC).
      * Errors: ENOMEM, ENOSPC, EOPNOTSUPP, ENOTTY (kernel without domains).
      */
-    Result<Domain> create_domain() const;
+    VSVA_EXPORT Result<Domain> create_domain() const;
 
     /**
      * A host PASID from this VM's IOASID set (VSVA_PASID_ALLOC).  Freed
@@ -234,7 +248,7 @@ public:
      * Errors: ENOSPC (quota or space exhausted), EINVAL (bad range),
      * EBUSY/EEXIST (gpasid already used in this context, per the kernel).
      */
-    Result<Pasid> alloc_pasid(const PasidOptions& opts = {}) const;
+    VSVA_EXPORT Result<Pasid> alloc_pasid(const PasidOptions& opts = {}) const;
 
     /**
      * The context's fault queue (VSVA_FAULT_ALLOC): an fd for the event
@@ -242,13 +256,13 @@ public:
      * Errors: EBUSY (the context already has one), EOPNOTSUPP (kernel
      * without page requests), EMFILE/ENFILE.
      */
-    Result<FaultQueue> fault_queue() const;
+    VSVA_EXPORT Result<FaultQueue> fault_queue() const;
 
     /**
      * Answer @req (VSVA_PAGE_RESPONSE) for the device that raised it.
      * Errors: ENOENT (no such pending request or device), EINVAL.
      */
-    Result<void> respond(const PageRequest& req, PageResponseCode code) const;
+    VSVA_EXPORT Result<void> respond(const PageRequest& req, PageResponseCode code) const;
 
 private:
     friend struct detail::Access;
@@ -262,12 +276,12 @@ private:
  */
 class Mapping {
 public:
-    Mapping(Mapping&&) noexcept;
-    Mapping& operator=(Mapping&&) noexcept;
+    VSVA_EXPORT Mapping(Mapping&&) noexcept;
+    VSVA_EXPORT Mapping& operator=(Mapping&&) noexcept;
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
     /** Unmaps (VSVA_UNMAP); errors are ignored. */
-    ~Mapping();
+    VSVA_EXPORT ~Mapping();
 
     std::uint64_t gpa() const noexcept { return gpa_; }
     std::uint64_t length() const noexcept { return length_; }
@@ -279,7 +293,7 @@ public:
      * failure (the kernel still unmaps everything when the context closes).
      * Errors: ENOENT (already gone), EINVAL.
      */
-    Result<void> unmap();
+    VSVA_EXPORT Result<void> unmap();
 
 private:
     friend class Domain;
@@ -295,14 +309,14 @@ private:
  */
 class Domain {
 public:
-    Domain(Domain&&) noexcept;
-    Domain& operator=(Domain&&) noexcept;
+    VSVA_EXPORT Domain(Domain&&) noexcept;
+    VSVA_EXPORT Domain& operator=(Domain&&) noexcept;
     Domain(const Domain&) = delete;
     Domain& operator=(const Domain&) = delete;
-    ~Domain();
+    VSVA_EXPORT ~Domain();
 
     /** The kernel's id of this domain in the context. */
-    std::uint32_t id() const noexcept;
+    VSVA_EXPORT std::uint32_t id() const noexcept;
 
     /**
      * Map [@gpa, @gpa + @length) to the caller's memory at @vaddr
@@ -311,8 +325,8 @@ public:
      * Errors: EINVAL (alignment, zero length, overlap, beyond gpa_bits),
      * ENOMEM (RLIMIT_MEMLOCK), EFAULT (@vaddr not mapped), ENOENT.
      */
-    Result<Mapping> map(std::uint64_t gpa, void* vaddr, std::uint64_t length,
-                        Access access = Access::ReadWrite) const;
+    VSVA_EXPORT Result<Mapping> map(std::uint64_t gpa, void* vaddr, std::uint64_t length,
+                                    Access access = Access::ReadWrite) const;
 
     /**
      * Attach the endpoint with requester id @rid to this domain
@@ -320,20 +334,20 @@ public:
      * Errors: ENOENT (no such endpoint), EBUSY (its group belongs to another
      * context or domain), EINVAL (ATS/PRI requested without the capability).
      */
-    Result<Device> attach(std::uint16_t rid, const AttachOptions& opts = {}) const;
+    VSVA_EXPORT Result<Device> attach(std::uint16_t rid, const AttachOptions& opts = {}) const;
 
     /**
      * Bind @pasid on every device of this domain (VSVA_TARGET_DOMAIN): all
      * or none.
      * Errors: as Device::bind().
      */
-    Result<Binding> bind(const Pasid& pasid, const BindConfig& cfg) const;
+    VSVA_EXPORT Result<Binding> bind(const Pasid& pasid, const BindConfig& cfg) const;
 
     /**
      * One invalidation for every device of this domain.
      * Errors: EINVAL (matrix, alignment: the message says which), ENOENT.
      */
-    Result<void> invalidate(const Invalidation& inv) const;
+    VSVA_EXPORT Result<void> invalidate(const Invalidation& inv) const;
 
     /**
      * Submit and empty @queue for every device of this domain: one batch
@@ -341,13 +355,13 @@ public:
      * kernel lacks Feature::BatchInvalidate.
      * Returns {done, total}; an Error only when nothing was handled.
      */
-    Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
+    VSVA_EXPORT Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
 
     /**
      * Destroy now (VSVA_DOMAIN_DESTROY).  The object is empty afterwards.
      * Errors: EBUSY (Mappings or Devices of it still exist).
      */
-    Result<void> destroy();
+    VSVA_EXPORT Result<void> destroy();
 
 private:
     friend struct detail::Access;
@@ -359,18 +373,18 @@ private:
 /** Device - an endpoint attached to a domain; detached on destruction. */
 class Device {
 public:
-    Device(Device&&) noexcept;
-    Device& operator=(Device&&) noexcept;
+    VSVA_EXPORT Device(Device&&) noexcept;
+    VSVA_EXPORT Device& operator=(Device&&) noexcept;
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
-    ~Device();
+    VSVA_EXPORT ~Device();
 
     /** The kernel's id of the device in the context. */
-    std::uint32_t id() const noexcept;
+    VSVA_EXPORT std::uint32_t id() const noexcept;
     /** Requester id. */
-    std::uint16_t rid() const noexcept;
+    VSVA_EXPORT std::uint16_t rid() const noexcept;
     /** The endpoint's capabilities. */
-    DeviceCaps caps() const noexcept;
+    VSVA_EXPORT DeviceCaps caps() const noexcept;
 
     /**
      * Point this device's PASID entry for @pasid at the guest table
@@ -379,22 +393,22 @@ public:
      * stage 2, width, flags), ENOENT (PASID not of this context),
      * EOPNOTSUPP (kernel without nesting).
      */
-    Result<Binding> bind(const Pasid& pasid, const BindConfig& cfg) const;
+    VSVA_EXPORT Result<Binding> bind(const Pasid& pasid, const BindConfig& cfg) const;
 
     /**
      * One invalidation for this device (VSVA_CACHE_INVALIDATE).
      * Errors: EINVAL (the message says which rule), ENOENT.
      */
-    Result<void> invalidate(const Invalidation& inv) const;
+    VSVA_EXPORT Result<void> invalidate(const Invalidation& inv) const;
 
     /** Submit and empty @queue for this device; see Domain::invalidate(). */
-    Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
+    VSVA_EXPORT Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
 
     /**
      * Detach now (VSVA_DEVICE_DETACH).  The object is empty afterwards.
      * Errors: EBUSY (Bindings of it still exist).
      */
-    Result<void> detach();
+    VSVA_EXPORT Result<void> detach();
 
 private:
     friend struct detail::Access;
@@ -406,22 +420,22 @@ private:
 /** Pasid - an allocated host PASID; freed on destruction. */
 class Pasid {
 public:
-    Pasid(Pasid&&) noexcept;
-    Pasid& operator=(Pasid&&) noexcept;
+    VSVA_EXPORT Pasid(Pasid&&) noexcept;
+    VSVA_EXPORT Pasid& operator=(Pasid&&) noexcept;
     Pasid(const Pasid&) = delete;
     Pasid& operator=(const Pasid&) = delete;
-    ~Pasid();
+    VSVA_EXPORT ~Pasid();
 
     /** The host PASID. */
-    std::uint32_t hpasid() const noexcept;
+    VSVA_EXPORT std::uint32_t hpasid() const noexcept;
     /** The guest PASID given at allocation, if any. */
-    std::optional<std::uint32_t> gpasid() const noexcept;
+    VSVA_EXPORT std::optional<std::uint32_t> gpasid() const noexcept;
 
     /**
      * Free now (VSVA_PASID_FREE).  The object is empty afterwards.
      * Errors: EBUSY (Bindings of it still exist).
      */
-    Result<void> free();
+    VSVA_EXPORT Result<void> free();
 
 private:
     friend struct detail::Access;
@@ -433,27 +447,27 @@ private:
 /** Binding - a bound guest PASID table; unbound on destruction (noexcept). */
 class Binding {
 public:
-    Binding(Binding&&) noexcept;
-    Binding& operator=(Binding&&) noexcept;
+    VSVA_EXPORT Binding(Binding&&) noexcept;
+    VSVA_EXPORT Binding& operator=(Binding&&) noexcept;
     Binding(const Binding&) = delete;
     Binding& operator=(const Binding&) = delete;
-    ~Binding();
+    VSVA_EXPORT ~Binding();
 
     /** The bound host PASID. */
-    std::uint32_t hpasid() const noexcept;
+    VSVA_EXPORT std::uint32_t hpasid() const noexcept;
     /** The device id, or the domain id when whole_domain(). */
-    std::uint32_t target_id() const noexcept;
+    VSVA_EXPORT std::uint32_t target_id() const noexcept;
     /** True for a Domain::bind() binding. */
-    bool whole_domain() const noexcept;
+    VSVA_EXPORT bool whole_domain() const noexcept;
     /** False after unbind() or a move. */
-    bool valid() const noexcept;
+    VSVA_EXPORT bool valid() const noexcept;
 
     /**
      * Unbind now (VSVA_UNBIND_GPASID).  The object is empty afterwards, also
      * on failure.
      * Errors: ENOENT (not bound any more).
      */
-    Result<void> unbind();
+    VSVA_EXPORT Result<void> unbind();
 
 private:
     friend struct detail::Access;
@@ -498,11 +512,11 @@ struct FaultRecord {
 /** FaultQueue - the context's fault fd (owned; closed on destruction). */
 class FaultQueue {
 public:
-    FaultQueue(FaultQueue&&) noexcept;
-    FaultQueue& operator=(FaultQueue&&) noexcept;
+    VSVA_EXPORT FaultQueue(FaultQueue&&) noexcept;
+    VSVA_EXPORT FaultQueue& operator=(FaultQueue&&) noexcept;
     FaultQueue(const FaultQueue&) = delete;
     FaultQueue& operator=(const FaultQueue&) = delete;
-    ~FaultQueue();
+    VSVA_EXPORT ~FaultQueue();
 
     /** The fd to poll (EPOLLIN while records are queued). Do not close it. */
     int fd() const noexcept { return fd_; }
@@ -512,10 +526,10 @@ public:
      * one; in non-blocking mode returns 0 when the queue is empty.
      * Errors: EINTR, EBADF, EPROTO (a record of an unknown type or size).
      */
-    Result<std::size_t> read(std::span<FaultRecord> out);
+    VSVA_EXPORT Result<std::size_t> read(std::span<FaultRecord> out);
 
     /** Switch O_NONBLOCK.  Errors: those of fcntl(2). */
-    Result<void> set_nonblocking(bool on);
+    VSVA_EXPORT Result<void> set_nonblocking(bool on);
 
 private:
     friend class Context;

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <span>
 
-#include "vsva/qemu/expected.h"
+#include <vsva/result.h>
+
 #include "vsva/qemu/vtd.h"
 
 struct vsva_cache_invalidate_info;
@@ -52,18 +53,59 @@ struct BatchResult {
     size_t total = 0;
 };
 
+/// A page request as the host reported it (v1 struct vsva_fault_page_request).
+struct HostPageRequest {
+    uint32_t dev = 0; ///< host device id
+    bool pasid_valid = false;
+    uint32_t hpasid = 0;
+    uint32_t grpid = 0;
+    uint32_t perm = 0; ///< VSVA_FAULT_PERM_*
+    bool last = false; ///< last request of the group
+    bool priv_valid = false;
+    uint64_t addr = 0;
+    uint64_t priv[2] = {0, 0};
+};
+
+/// The answer to a page request group, for the host.  @code is a v1 code
+/// (VSVA_PAGE_RESP_*), converted once by v1_page_response_code().  The v1
+/// payload has no private data: the host keeps the request's own copy and
+/// returns that to the device; @priv is what the guest echoed.
+struct HostPageResponse {
+    uint32_t dev = 0;
+    bool pasid_valid = false;
+    uint32_t hpasid = 0;
+    uint32_t grpid = 0;
+    uint32_t code = 0;
+    bool priv_valid = false;
+    uint64_t priv[2] = {0, 0};
+    bool operator==(const HostPageResponse&) const = default;
+};
+
+/// An unrecoverable fault as the host reported it (struct vsva_fault_unrecoverable).
+struct HostFault {
+    uint32_t dev = 0;
+    uint32_t reason = 0; ///< VSVA_FAULT_REASON_*
+    bool pasid_valid = false;
+    uint32_t hpasid = 0;
+    uint32_t perm = 0; ///< VSVA_FAULT_PERM_*
+    bool addr_valid = false;
+    uint64_t addr = 0;
+};
+
 /// The host side: what QEMU's HostIOMMUDevice / iommufd glue would call.
 class HostIommu {
 public:
     virtual ~HostIommu() = default;
     /// A host PASID standing for @gpasid in this VM's set.
-    virtual Expected<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
-    virtual Status free_pasid(uint32_t hpasid) = 0;
-    virtual Status bind(const BindRequest& b) = 0;
-    virtual Status unbind(const BindRequest& b) = 0;
+    virtual Result<uint32_t> alloc_pasid(uint32_t gpasid) = 0;
+    virtual Result<void> free_pasid(uint32_t hpasid) = 0;
+    virtual Result<void> bind(const BindRequest& b) = 0;
+    virtual Result<void> unbind(const BindRequest& b) = 0;
     /// One submission: every invalidation up to an invalidation-wait.
     /// Returns how many were handled; Error when not all were.
-    virtual Expected<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
+    virtual Result<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
+    /// Answer one page request group of a device (VSVA_PAGE_RESPONSE).
+    virtual Result<void> page_response(const HostPageResponse& r) = 0;
 };
 
 /// Guest-physical memory as the vIOMMU reaches it (QEMU: address_space_rw

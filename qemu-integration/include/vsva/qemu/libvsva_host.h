@@ -12,9 +12,6 @@
 
 namespace vsva::qemu {
 
-/// Converts a libvsva error into the adapter's.
-Error from_libvsva(const vsva::Error& e);
-
 /// Binds, unbinds and invalidates through libvsva.  The devices are the
 /// caller's (it attaches them); this object owns the PASIDs and Bindings it
 /// creates, so destroying it unbinds and frees everything it made.
@@ -26,13 +23,15 @@ public:
     /// Forgets a device; its Bindings must be gone (adapter unbinds first).
     void remove_device(uint32_t id) { devs_.erase(id); }
 
-    Expected<uint32_t> alloc_pasid(uint32_t gpasid) override;
-    Status free_pasid(uint32_t hpasid) override;
-    Status bind(const BindRequest& b) override;
-    Status unbind(const BindRequest& b) override;
+    Result<uint32_t> alloc_pasid(uint32_t gpasid) override;
+    Result<void> free_pasid(uint32_t hpasid) override;
+    Result<void> bind(const BindRequest& b) override;
+    Result<void> unbind(const BindRequest& b) override;
     /// One VSVA_CACHE_INVALIDATE_BATCH per run of entries for the same
     /// device (the kernel's batch targets one device).
-    Expected<BatchResult> invalidate(std::span<const Invalidation> batch) override;
+    Result<BatchResult> invalidate(std::span<const Invalidation> batch) override;
+    /// VSVA_PAGE_RESPONSE (v1: no private data; the kernel keeps its own).
+    Result<void> page_response(const HostPageResponse& r) override;
 
     /// The host PASID object for @hpasid (for emulated DMA in the VMM).
     const vsva::Pasid* pasid(uint32_t hpasid) const;

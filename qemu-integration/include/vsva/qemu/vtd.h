@@ -14,9 +14,15 @@
 #include <string>
 #include <variant>
 
-#include "vsva/qemu/expected.h"
+#include <vsva/result.h>
 
 namespace vsva::qemu {
+
+/// The adapter's errors are libvsva's (vsva::Error, operation "vtd"): an
+/// errno and a sentence naming the field and the rule.
+inline vsva::Unexpected vtd_error(int code, std::string msg) {
+    return vsva::fail(code, "vtd", std::move(msg));
+}
 
 /// What the virtual VT-d advertises to its guest.  Fields that gate a
 /// PASID-entry bit or a descriptor field: when the capability is off, the
@@ -34,6 +40,7 @@ struct VtdCaps {
     bool pds = false;      ///< ECAP.PDS: page-request drain (wait descriptor PD)
     bool dit = false;      ///< ECAP.DIT: device-TLB invalidation throttling (PFSID)
     bool psi = true;       ///< CAP.PSI: page-selective IOTLB invalidation
+    bool prs = false;      ///< ECAP.PRS: page requests (PRQ, page group response descriptor)
 };
 
 // ---------------------------------------------------------------------------
@@ -67,7 +74,7 @@ struct PasidDirEntry {
 /// Decodes a directory entry; a present entry with bits 11:2 or pointer bits
 /// at or above HAW set is malformed (-EINVAL).  A non-present entry is not
 /// checked further.
-Expected<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps);
+Result<PasidDirEntry> decode_pasid_dir_entry(uint64_t v, const VtdCaps& caps);
 
 /// PASID Granular Translation Type (bits 8:6).
 enum class Pgtt : uint8_t {
@@ -110,7 +117,7 @@ struct PasidEntry {
 /// nothing else (the other fields are ignored by hardware).  P=1: reserved
 /// bits (rev 5.10), reserved PGTT / FSPM encodings, capability-gated bits
 /// and pointer bits at or above HAW fail with -EINVAL and a message.
-Expected<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps);
+Result<PasidEntry> decode_pasid_entry(const PasidEntryRaw& e, const VtdCaps& caps);
 
 /// Reserved masks of a present entry, per qword (rev 5.10, every capability
 /// off, HPT not advertised so qwords 4..7 are wholly reserved).  Exposed for
@@ -142,7 +149,7 @@ struct BindIntent {
 
 /// A present first-stage entry → a bind; anything else → -EOPNOTSUPP
 /// (second-stage, nested and pass-through PASIDs have no v1 bind).
-Expected<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid);
+Result<BindIntent> bind_intent(const PasidEntry& pe, uint32_t gpasid);
 
 // ---------------------------------------------------------------------------
 // Invalidation-queue descriptors
@@ -245,15 +252,86 @@ constexpr uint8_t kPcGranuGlobal = 3;
 constexpr uint8_t kPIotlbGranuPasid = 2;
 constexpr uint8_t kPIotlbGranuPage = 3;
 
+/// Type 9, page group response (VT-d rev 3.x §7.7.1; only with ECAP.PRS).
+/// qw0: 4 PV, 5 PDP, 15:12 response code, 31:16 RID, 51:32 PASID;
+/// qw1: 2 LPIG, 11:3 PRGI; qw2..3: private data (PDP=1), else zero.
+struct PgrpRespDesc {
+    bool pv = false;  ///< the request had a PASID
+    bool pdp = false; ///< private data present
+    uint8_t code = 0; ///< PCIe PRG response code (kPrgSuccess / Invalid / Failure)
+    uint16_t rid = 0;
+    uint32_t pasid = 0;
+    bool lpig = false;
+    uint16_t prgi = 0;
+    uint64_t priv[2] = {0, 0};
+    bool operator==(const PgrpRespDesc&) const = default;
+};
+
 using Descriptor = std::variant<CcDesc, IotlbDesc, DevTlbDesc, IecDesc, WaitDesc, PIotlbDesc,
-                                PcDesc, PDevTlbDesc>;
+                                PcDesc, PDevTlbDesc, PgrpRespDesc>;
 
 /// Decodes one descriptor: 2 qwords (DW=0) or 4 (DW=1); the span length must
 /// match mode.dw256.  Any violation — unknown or unsupported type, wrong
 /// width for the mode, reserved bits, reserved granularity, AM above MAMV —
 /// is -EINVAL: the vIOMMU reports it as an invalidation queue error (IQE).
-Expected<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
-                                       const VtdCaps& caps);
+Result<Descriptor> decode_descriptor(std::span<const uint64_t> d, QueueMode mode,
+                                     const VtdCaps& caps);
+
+// ---------------------------------------------------------------------------
+// Page requests (PCIe PRI as VT-d reports them)
+// ---------------------------------------------------------------------------
+
+/// PCIe PRG Response Message codes (PCIe base spec, PRI chapter), which the
+/// VT-d page group response descriptor carries unchanged.  0x2..0xE are
+/// reserved.
+constexpr uint8_t kPrgSuccess = 0x0;
+constexpr uint8_t kPrgInvalidRequest = 0x1;
+constexpr uint8_t kPrgResponseFailure = 0xf;
+
+/// The one mapping between PCIe/VT-d response codes and the v1 page
+/// response codes of the host UAPI (VSVA_PAGE_RESP_SUCCESS = 0, _INVALID =
+/// 1, _FAILURE = 2).  A reserved PCIe code is -EINVAL.
+Result<uint32_t> v1_page_response_code(unsigned prg_code);
+/// The reverse (for reports); an unknown v1 code gives kPrgResponseFailure.
+uint8_t prg_code_of_v1(uint32_t v1_code);
+
+/// A page request descriptor as the vIOMMU writes it into the guest's page
+/// request queue (256 bits, VT-d rev 3.x §7.5.1.1).
+struct PageReqDesc {
+    bool pv = false;  ///< PASID present
+    bool pdp = false; ///< private data present
+    uint16_t rid = 0; ///< guest requester id
+    uint32_t pasid = 0;
+    bool exe = false, pm = false; ///< execute / privileged-mode requested
+    bool rd = false, wr = false;
+    bool lpig = false; ///< last page in group
+    uint16_t prgi = 0; ///< page request group index (9 bits)
+    uint64_t addr = 0; ///< page address (bits 63:12)
+    uint64_t priv[2] = {0, 0};
+    bool operator==(const PageReqDesc&) const = default;
+};
+/// qw0: 1:0 type 01b, 8 PV, 9 PDP, 31:16 RID, 51:32 PASID, 52 EXE, 53 PM;
+/// qw1: 64 RD, 65 WR, 66 LPIG, 75:67 PRGI, 127:76 address; qw2..3 private data.
+std::array<uint64_t, 4> encode_page_request(const PageReqDesc& d);
+
+/// VT-d scalable-mode fault reasons (FR field of a fault record) the adapter
+/// reports for host faults on first-stage translation.
+namespace fault_reason {
+constexpr uint8_t kPasidEntryFetch = 0xb0; ///< error accessing the PASID table entry
+constexpr uint8_t kPasidEntryNotPresent = 0xb1;
+constexpr uint8_t kPasidEntryReserved = 0xb2; ///< non-zero reserved field
+constexpr uint8_t kFsEntryFetch = 0xc0;       ///< error accessing a first-stage entry
+constexpr uint8_t kFsEntryNotPresent = 0xc1;
+constexpr uint8_t kNotCanonical = 0xd0;
+constexpr uint8_t kUserSupervisor = 0xd1; ///< U/S=0 for a user request
+constexpr uint8_t kNoExecute = 0xd2;
+constexpr uint8_t kNoWrite = 0xd5;
+constexpr uint8_t kNoRead = 0xd6;
+} // namespace fault_reason
+
+/// Host fault reason (VSVA_FAULT_REASON_*) and access (VSVA_FAULT_PERM_*)
+/// to the VT-d fault reason a guest driver expects.
+uint8_t vtd_fault_reason(uint32_t host_reason, uint32_t perm);
 
 /// An address range: [addr, addr + size).  all = every address.
 struct Range {

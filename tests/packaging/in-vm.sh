@@ -52,5 +52,6 @@ check "installed vsva info as uid 1000 in group kvm" \
 sed -n '1,3p' /tmp/info2
 check "installed library: client (pkg-config build) --in-vm" /usr/libexec/vsva-test/client_pc --in-vm
 check "installed library: client (find_package build) --in-vm" /usr/libexec/vsva-test/client_shared --in-vm
+check "installed libvsva-qemu: C client" /usr/libexec/vsva-test/qemu_client
 echo "in-vm checks: $pass ok, $fail failing"
 [ "$fail" = 0 ]

@@ -7,7 +7,8 @@
 #      debian/lintian-explained.md may remain);
 #   3. unpack them into a root (dpkg -x), build the installed vsva-dkms
 #      sources with DKMS (private tree) against the stock kernel's headers;
-#   4. build the installed-library clients against that root;
+#   4. build the installed-library clients (libvsva, libvsva-qemu) against
+#      that root;
 #   5. boot the stock kernel with the DKMS-built vsva.ko and the unpacked
 #      root (tests/vm/run --ko --overlay): real systemd-udevd applies the
 #      rule, a kvm user opens /dev/vsva, another gets EACCES, the installed
@@ -64,7 +65,7 @@ step "copy the tracked tree" copy_src
 step "dpkg-buildpackage -b -uc -us" sh -c "cd '$P/src/vsva-$ver' &&
 	DEB_BUILD_OPTIONS='parallel=2 nocheck' dpkg-buildpackage -b -uc -us"
 debs=()
-for p in vsva-dkms libvsva0 libvsva-dev vsva-tools; do
+for p in vsva-dkms libvsva0 libvsva-dev libvsva-qemu0 libvsva-qemu-dev vsva-tools; do
 	d=$(ls "$P/src/${p}_${ver}_"*.deb 2>/dev/null)
 	step "package $p built" test -f "$d"
 	debs+=("$d")
@@ -105,6 +106,9 @@ step "installed libvsva-dev: pkg-config build" sh -c "c++ -Wall -Wextra -Werror 
 step "installed libvsva-dev: find_package(vsva) build" sh -c "
 	cmake -S '$top/tests/install' -B '$P/cm' -G Ninja -DCMAKE_PREFIX_PATH='$P/root/usr' &&
 	cmake --build '$P/cm' && cp '$P/cm/client_shared' '$P/root/usr/libexec/vsva-test/'"
+step "installed libvsva-qemu-dev: pkg-config build of a C99 client" sh -c "cc -std=c99 \
+	-Wall -Wextra -Werror \$(pkg-config --cflags vsva-qemu) '$top/tests/install/qemu_client.c' \
+	-o '$P/root/usr/libexec/vsva-test/qemu_client' \$(pkg-config --libs vsva-qemu)"
 step "installed clients link the installed libvsva.so.0" sh -c "
 	LD_LIBRARY_PATH='$P/root/usr/lib/x86_64-linux-gnu' ldd '$P/root/usr/libexec/vsva-test/client_pc' |
 	grep -q '$P/root/usr/lib/x86_64-linux-gnu/libvsva.so.0'"

@@ -4,7 +4,7 @@
 # are in the initramfs root.  Prints "pkg-ok NAME" / "pkg-FAIL NAME" per
 # check (run.sh counts those).
 #   in-vm.sh BUILD_ID        (the GNU build ID of the DKMS-built vsva.ko)
-export PATH=/usr/sbin:/usr/bin:$PATH
+export PATH="/usr/sbin:/usr/bin:$PATH"
 want=$1
 pass=0 fail=0
 check() { # name command...

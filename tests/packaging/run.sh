@@ -26,7 +26,8 @@ ver=$(sed -n '1s/^vsva (\([^)]*\)).*/\1/p' "$top/debian/changelog")
 pass=0 fail=0
 t0=$(date +%s)
 step() { # name command...
-	local name=$1 s=$(date +%s)
+	local name=$1 s
+	s=$(date +%s)
 	shift
 	if "$@" >"$P/out" 2>&1; then
 		pass=$((pass + 1))
@@ -51,8 +52,11 @@ man_warn() { # page: man and groff must print nothing on stderr
 for m in "$top"/Documentation/man/*.[0-9]; do
 	step "man page ${m##*/} renders without warnings" man_warn "$m"
 done
-kdoc=$("$top/scripts/kernels.sh" path debug src 2>/dev/null)/scripts/kernel-doc
-[[ -f $kdoc ]] || kdoc=$(ls /var/cache/vsva/kernels/src-*/scripts/kernel-doc 2>/dev/null | head -n1)
+# The kernel's kernel-doc, from the 6.12 sources scripts/lint.sh uses too.
+export VSVA_BUILD=$build
+# shellcheck source=scripts/lib.sh
+. "$top/scripts/lib.sh"
+kdoc=$VSVA_CACHE/kernels/src-6.12/scripts/kernel-doc
 step "vsva.4 is generated from uapi/linux/vsva.h (gen-vsva4.py; no drift)" \
 	sh -c "'$top/Documentation/man/gen-vsva4.py' '$kdoc' | diff -u '$top/Documentation/man/vsva.4' -"
 
@@ -89,7 +93,7 @@ for d in "${debs[@]}"; do
 	step "dpkg -x ${d##*/}" dpkg -x "$d" "$P/root"
 done
 kdir=$("$top/scripts/kernels.sh" path stock kdir)
-krel=$(cat "$kdir/include/config/kernel.release")
+krel=$("$top/scripts/kernels.sh" path stock version)
 dk=(--sourcetree "$P/root/usr/src" --dkmstree "$P/dkms")
 step "dkms add (installed vsva-dkms sources)" dkms add -m vsva -v "$ver" "${dk[@]}"
 step "dkms build against the stock kernel's headers" \
@@ -100,7 +104,7 @@ step "DKMS produced vsva.ko" test -f "$ko"
 # 4. clients of the installed library (pkg-config and find_package)
 mkdir -p "$P/root/usr/libexec/vsva-test" "$P/root/usr/bin"
 export PKG_CONFIG_PATH=$P/root/usr/lib/x86_64-linux-gnu/pkgconfig
-step "installed libvsva-dev: pkg-config build" sh -c "c++ -Wall -Wextra -Werror \
+step "installed libvsva-dev: pkg-config build" sh -c "c++ -std=c++20 -Wall -Wextra -Werror \
 	\$(pkg-config --cflags vsva) '$top/tests/install/client.cc' \
 	-o '$P/root/usr/libexec/vsva-test/client_pc' \$(pkg-config --libs vsva)"
 step "installed libvsva-dev: find_package(vsva) build" sh -c "
@@ -123,7 +127,7 @@ printf 'root:x:0:0:root:/root:/bin/sh\nvmm:x:1000:1000::/tmp:/bin/sh\nother:x:10
 step "build open_as" cc -O2 -Wall -Wextra -Werror -o "$P/root/usr/bin/open_as" "$here/open_as.c"
 bid=$(readelf -n "$ko" | awk '/Build ID:/ { print $3 }')
 vm() {
-	PATH=$PATH "$top/tests/vm/run" --kernel stock --quiet --ko "$ko" --overlay "$P/root" \
+	"$top/tests/vm/run" --kernel stock --quiet --ko "$ko" --overlay "$P/root" \
 		-- "$here/in-vm.sh" "$bid" >"$P/vm.txt" 2>&1
 	local rc=$?
 	cat "$P/vm.txt"

@@ -13,6 +13,7 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/seq_file.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -89,6 +90,7 @@ static int vsva_ctx_show(struct seq_file *s, void *unused)
 {
 	struct vsva_ctx *ctx = s->private;
 	struct vsva_obj *obj;
+	unsigned int n;
 	unsigned long id;
 	char name[16];
 
@@ -107,9 +109,15 @@ static int vsva_ctx_show(struct seq_file *s, void *unused)
 			down_read(&dom->s2_lock);
 			seq_printf(s, "domain %u devices %u pinned %lu\n",
 				   obj->id, dom->nr_devices, dom->pinned);
-			list_for_each_entry(map, &dom->maps, node)
+			n = 0;
+			list_for_each_entry(map, &dom->maps, node) {
+				if (n++ == VSVA_DEBUGFS_LIST_MAX) {
+					seq_puts(s, "  ... more mappings\n");
+					break;
+				}
 				seq_printf(s, "  map gpa 0x%llx pages %lu prot %u\n",
 					   map->gpa, map->npages, map->prot);
+			}
 			up_read(&dom->s2_lock);
 		} else {
 			struct vsva_device *dev =
@@ -121,9 +129,18 @@ static int vsva_ctx_show(struct seq_file *s, void *unused)
 			seq_printf(s, "device %u rid %s domain %u caps 0x%x enabled 0x%x bound %u\n",
 				   obj->id, name, dev->dom->obj.id, dev->caps,
 				   dev->enabled, dev->nr_bound);
-			xa_for_each(&dev->bound, pasid, entry)
+			n = 0;
+			xa_for_each(&dev->bound, pasid, entry) {
+				if (n++ == VSVA_DEBUGFS_LIST_MAX) {
+					seq_printf(s, "  ... %u more\n",
+						   dev->nr_bound -
+						   VSVA_DEBUGFS_LIST_MAX);
+					break;
+				}
 				seq_printf(s, "  bound %lu\n", pasid);
+			}
 		}
+		cond_resched();
 	}
 	vsva_emu_debugfs_ctx(s, ctx);
 	mutex_unlock(&ctx->lock);

@@ -18,6 +18,7 @@
 #include <linux/mutex.h>
 #include <linux/notifier.h>
 #include <linux/seq_file.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <vsva/kapi.h>
 
@@ -437,12 +438,15 @@ void vsva_ioasid_set_empty(struct vsva_ioasid_set *set)
 	xa_for_each(&set->ids, index, ioasid) {
 		WARN_ON(ioasid->nr_bound);
 		vsva_ioasid_free_one(ioasid);
+		/* A set holds up to its quota of PASIDs: let others run. */
+		cond_resched();
 	}
 }
 
 void vsva_ioasid_set_show(struct seq_file *s, struct vsva_ioasid_set *set)
 {
 	struct vsva_ioasid *ioasid;
+	unsigned int shown = 0;
 	unsigned long index;
 
 	seq_printf(s, "set: %u quota %u pasids %u\n", set->id, set->quota,
@@ -451,6 +455,10 @@ void vsva_ioasid_set_show(struct seq_file *s, struct vsva_ioasid_set *set)
 		   vsva_user_uid(set->user), vsva_user_pasids(set->user),
 		   READ_ONCE(vsva_max_user_pasids));
 	xa_for_each(&set->ids, index, ioasid) {
+		if (shown++ == VSVA_DEBUGFS_LIST_MAX) {
+			seq_printf(s, "  ... %u more\n", set->nr - VSVA_DEBUGFS_LIST_MAX);
+			break;
+		}
 		seq_printf(s, "  pasid %u refs %u bound %u", ioasid->id,
 			   refcount_read(&ioasid->refs), ioasid->nr_bound);
 		if (ioasid->gpasid_valid)

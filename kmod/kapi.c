@@ -11,6 +11,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <vsva/kapi.h>
 
@@ -218,6 +219,8 @@ void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev)
 		if (WARN_ON(!ioasid))
 			continue;
 		vsva_unbind_one(ctx, dev, ioasid);
+		/* A device may hold a million bindings: let others run. */
+		cond_resched();
 	}
 }
 

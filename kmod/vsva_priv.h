@@ -54,6 +54,12 @@ struct vsva_user;
 #define VSVA_S2_CHUNK_PAGES 512
 /* Largest VSVA_CACHE_INVALIDATE_BATCH. */
 #define VSVA_MAX_BATCH 1024
+/*
+ * debugfs lists at most this many entries of one list (PASIDs of a set or
+ * a device, mappings of a domain), then how many it left out: a dump stays
+ * small and quick however large a hostile VM made its context.
+ */
+#define VSVA_DEBUGFS_LIST_MAX 64
 /* Largest payload (data_len) accepted; beyond: -E2BIG. */
 #define VSVA_MAX_PAYLOAD 4096
 

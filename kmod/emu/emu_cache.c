@@ -2,53 +2,58 @@
 /*
  * The emulated IOMMU's caches (IOTLB with its paging-structure cache, PASID
  * cache, device TLBs): fixed capacity, hashed by key, least recently used
- * entry replaced.  A flush of a small range probes the hash for each page
- * it may hold, so its cost does not depend on how full the cache is; wider
- * flushes walk the valid entries only.
+ * entry replaced.  Each cache belongs to one domain or one device, so no
+ * VM ever walks or locks another VM's entries.
+ *
+ * What a flush costs: a small range probes the hash for each page it may
+ * hold; a PASID-selective flush visits that PASID's entries (indexed per
+ * PASID); a domain- or device-wide flush drops the cache it names.  So a
+ * flush, an unbind and a teardown cost O(entries dropped + 1), never the
+ * size of the cache.  The lock is a mutex: nothing here runs in IRQ
+ * context, and a long flush reschedules every EMU_RESCHED_BATCH entries.
  */
 #include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "emu_internal.h"
 
-struct emu_cache emu_iotlb;
-struct emu_cache emu_pasid_cache;
-
 /* A flush probes the hash when it would take at most this many lookups. */
 #define EMU_PROBE_MAX 64
 
-int emu_cache_init(struct emu_cache *c, unsigned int cap)
-{
-	unsigned int i;
+static struct kmem_cache *emu_tlbe_slab;
 
-	spin_lock_init(&c->lock);
-	INIT_LIST_HEAD(&c->lru);
-	INIT_LIST_HEAD(&c->free);
-	c->cap = cap;
-	c->used = 0;
-	c->hbits = ilog2(roundup_pow_of_two(cap));
-	c->slots = kvcalloc(cap, sizeof(*c->slots), GFP_KERNEL);
-	if (!c->slots)
-		return -ENOMEM;
-	c->buckets = kvcalloc(1U << c->hbits, sizeof(*c->buckets), GFP_KERNEL);
-	if (!c->buckets) {
-		kvfree(c->slots);
-		c->slots = NULL;
-		return -ENOMEM;
-	}
-	for (i = 0; i < cap; i++)
-		list_add_tail(&c->slots[i].lru, &c->free);
-	return 0;
+int emu_cache_module_init(void)
+{
+	emu_tlbe_slab = kmem_cache_create("vsva_emu_tlbe",
+					  sizeof(struct emu_tlbe), 0,
+					  SLAB_ACCOUNT, NULL);
+	return emu_tlbe_slab ? 0 : -ENOMEM;
 }
 
-void emu_cache_destroy(struct emu_cache *c)
+void emu_cache_module_exit(void)
 {
-	kvfree(c->buckets);
-	kvfree(c->slots);
-	c->buckets = NULL;
-	c->slots = NULL;
+	kmem_cache_destroy(emu_tlbe_slab);
+}
+
+int emu_cache_init(struct emu_cache *c, unsigned int cap)
+{
+	mutex_init(&c->lock);
+	INIT_LIST_HEAD(&c->lru);
+	xa_init(&c->by_pasid);
+	c->cap = cap;
+	c->used = 0;
+	/* About four entries per bucket when full. */
+	c->hbits = max(ilog2(roundup_pow_of_two(cap)) - 2, 4);
+	c->buckets = kvcalloc(1U << c->hbits, sizeof(*c->buckets),
+			      GFP_KERNEL_ACCOUNT);
+	if (!c->buckets) {
+		mutex_destroy(&c->lock);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static u32 emu_key_hash(const struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
@@ -76,20 +81,70 @@ static struct emu_tlbe *emu_find(struct emu_cache *c, u64 dom, u64 dev,
 	return NULL;
 }
 
+/*
+ * Unlink @e from every index; the caller frees or reuses it.  The PASID's
+ * list goes with its last entry (then @e's neighbours are both the head).
+ */
+static void emu_unlink(struct emu_cache *c, struct emu_tlbe *e)
+{
+	struct emu_pasid_list *pl = NULL;
+
+	if (e->pnode.next == e->pnode.prev)
+		pl = container_of(e->pnode.next, struct emu_pasid_list,
+				  entries);
+	hlist_del(&e->hnode);
+	list_del(&e->lru);
+	list_del(&e->pnode);
+	c->used--;
+	if (pl) {
+		xa_erase(&c->by_pasid, e->pasid);
+		kfree(pl);
+	}
+}
+
+static void emu_drop(struct emu_cache *c, struct emu_tlbe *e)
+{
+	emu_unlink(c, e);
+	kmem_cache_free(emu_tlbe_slab, e);
+}
+
+void emu_cache_destroy(struct emu_cache *c)
+{
+	struct emu_pasid_list *pl;
+	struct emu_tlbe *e, *tmp;
+	unsigned long pasid;
+	unsigned int n = 0;
+
+	if (!c->buckets)
+		return;
+	list_for_each_entry_safe(e, tmp, &c->lru, lru) {
+		kmem_cache_free(emu_tlbe_slab, e);
+		if (!(++n % EMU_RESCHED_BATCH))
+			cond_resched();
+	}
+	xa_for_each(&c->by_pasid, pasid, pl)
+		kfree(pl);
+	xa_destroy(&c->by_pasid);
+	kvfree(c->buckets);
+	c->buckets = NULL;
+	INIT_LIST_HEAD(&c->lru);
+	c->used = 0;
+	mutex_destroy(&c->lock);
+}
+
 /* Look up one exact key; on a hit copy the entry and make it most recent. */
 bool emu_cache_lookup(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
 		      u8 kind, u8 shift, u64 va, struct emu_tlbe *out)
 {
 	struct emu_tlbe *e;
-	unsigned long flags;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mutex_lock(&c->lock);
 	e = emu_find(c, dom, dev, pasid, kind, shift, va);
 	if (e) {
 		list_move(&e->lru, &c->lru);
 		*out = *e;
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mutex_unlock(&c->lock);
 	return e;
 }
 
@@ -98,10 +153,9 @@ bool emu_cache_lookup_leaf(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
 			   u64 va, struct emu_tlbe *out)
 {
 	struct emu_tlbe *e = NULL;
-	unsigned long flags;
 	unsigned int shift;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mutex_lock(&c->lock);
 	for (shift = 12; shift <= 30 && !e; shift += 9)
 		e = emu_find(c, dom, dev, pasid, EMU_K_LEAF, shift,
 			     va & ~((1ULL << shift) - 1));
@@ -109,24 +163,21 @@ bool emu_cache_lookup_leaf(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
 		list_move(&e->lru, &c->lru);
 		*out = *e;
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mutex_unlock(&c->lock);
 	return e;
 }
 
-static void emu_drop(struct emu_cache *c, struct emu_tlbe *e)
-{
-	hlist_del(&e->hnode);
-	list_move(&e->lru, &c->free);
-	c->used--;
-}
-
-/* Insert or refresh; a full cache replaces its least recently used entry. */
+/*
+ * Insert or refresh; a full cache replaces its least recently used entry.
+ * Caching is best effort: when memory is short the entry is not cached,
+ * which a guest cannot tell from an eviction.
+ */
 void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 {
+	struct emu_pasid_list *pl;
 	struct emu_tlbe *e;
-	unsigned long flags;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mutex_lock(&c->lock);
 	e = emu_find(c, n->dom, n->dev, n->pasid, n->kind, n->shift, n->va);
 	if (e) {
 		e->perm = n->perm;
@@ -135,9 +186,29 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 		list_move(&e->lru, &c->lru);
 		goto out;
 	}
-	if (list_empty(&c->free))
-		emu_drop(c, list_last_entry(&c->lru, struct emu_tlbe, lru));
-	e = list_first_entry(&c->free, struct emu_tlbe, lru);
+	if (c->used >= c->cap) {
+		/* Full: reuse the least recently used entry. */
+		e = list_last_entry(&c->lru, struct emu_tlbe, lru);
+		emu_unlink(c, e);
+	} else {
+		e = kmem_cache_alloc(emu_tlbe_slab, GFP_KERNEL_ACCOUNT);
+		if (!e)
+			goto out;
+	}
+	pl = xa_load(&c->by_pasid, n->pasid);
+	if (!pl) {
+		pl = kmalloc(sizeof(*pl), GFP_KERNEL_ACCOUNT);
+		if (pl && xa_err(xa_store(&c->by_pasid, n->pasid, pl,
+					  GFP_KERNEL_ACCOUNT))) {
+			kfree(pl);
+			pl = NULL;
+		}
+		if (!pl) {
+			kmem_cache_free(emu_tlbe_slab, e);
+			goto out;
+		}
+		INIT_LIST_HEAD(&pl->entries);
+	}
 	e->dom = n->dom;
 	e->dev = n->dev;
 	e->pasid = n->pasid;
@@ -150,10 +221,11 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 	hlist_add_head(&e->hnode,
 		       &c->buckets[emu_key_hash(c, e->dom, e->dev, e->pasid,
 						e->kind, e->shift, e->va)]);
-	list_move(&e->lru, &c->lru);
+	list_add(&e->lru, &c->lru);
+	list_add(&e->pnode, &pl->entries);
 	c->used++;
 out:
-	spin_unlock_irqrestore(&c->lock, flags);
+	mutex_unlock(&c->lock);
 }
 
 static bool emu_matches(const struct emu_tlbe *e, const struct emu_match *m)
@@ -223,37 +295,61 @@ static unsigned int emu_flush_probe(struct emu_cache *c,
 }
 
 /*
+ * Drop the entries of @head (the cache's LRU, or with @by_pasid a PASID's
+ * list) that @m selects.  The mutex is held throughout and the walk
+ * reschedules every EMU_RESCHED_BATCH entries; nobody else can change the
+ * lists meanwhile.
+ */
+static unsigned int emu_flush_list(struct emu_cache *c, struct list_head *head,
+				   bool by_pasid, const struct emu_match *m)
+{
+	struct list_head *pos, *next;
+	unsigned int n = 0, seen = 0;
+
+	for (pos = head->next; pos != head; pos = next) {
+		struct emu_tlbe *e = by_pasid ?
+			list_entry(pos, struct emu_tlbe, pnode) :
+			list_entry(pos, struct emu_tlbe, lru);
+		bool last = pos->next == head;
+
+		next = pos->next;
+		if (emu_matches(e, m)) {
+			n += e->kind != EMU_K_PDE;
+			/* A PASID's list is freed with its last entry. */
+			emu_drop(c, e);
+			if (last)
+				break;
+		}
+		if (!(++seen % EMU_RESCHED_BATCH))
+			cond_resched();
+	}
+	return n;
+}
+
+/*
  * Drop every entry @m selects.  Returns how many translations (leaf) or
  * PASID entries were dropped; paging-structure entries are not counted.
  */
 unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m)
 {
-	struct emu_tlbe *e, *tmp;
-	unsigned long flags;
+	struct emu_pasid_list *pl;
 	unsigned int n = 0;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mutex_lock(&c->lock);
 	if (emu_probe_cost(m)) {
 		n = emu_flush_probe(c, m);
+	} else if (m->match_pasid) {
+		pl = xa_load(&c->by_pasid, m->pasid);
+		if (pl)
+			n = emu_flush_list(c, &pl->entries, true, m);
 	} else {
-		list_for_each_entry_safe(e, tmp, &c->lru, lru) {
-			if (emu_matches(e, m)) {
-				n += e->kind != EMU_K_PDE;
-				emu_drop(c, e);
-			}
-		}
+		n = emu_flush_list(c, &c->lru, false, m);
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mutex_unlock(&c->lock);
 	return n;
 }
 
 unsigned int emu_cache_used(struct emu_cache *c)
 {
-	unsigned int n;
-	unsigned long flags;
-
-	spin_lock_irqsave(&c->lock, flags);
-	n = c->used;
-	spin_unlock_irqrestore(&c->lock, flags);
-	return n;
+	return READ_ONCE(c->used);
 }

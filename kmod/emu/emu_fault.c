@@ -6,9 +6,13 @@
  *
  * The queue is a fixed ring: when it is full a record is dropped, counted,
  * and the next record queued says how many were lost, so a guest that
- * faults without end costs a bounded amount of memory.  The queue is
- * refcounted by the context and the fd, so the fd stays safe (reads drain
- * what is left, then end of file) after the context is gone.
+ * faults without end costs a bounded amount of memory.  The queue (not the
+ * context) is refcounted by the context and the fd: the fd holds no
+ * reference on the context, and stays safe (reads drain what is left, then
+ * end of file) after the context is gone.  A context has at most one live
+ * queue; once its fd is closed, VSVA_FAULT_ALLOC makes a new one.
+ *
+ * Nothing here runs in IRQ context: no lock disables interrupts.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -36,15 +40,14 @@ bool emu_fq_push(struct emu_fq *fq, u32 dev_id, const struct vsva_fault *f,
 		 bool try)
 {
 	struct vsva_fault_event *ev;
-	unsigned long flags;
 
-	spin_lock_irqsave(&fq->lock, flags);
+	spin_lock(&fq->lock);
 	if (fq->dead || fq->count == EMU_FQ_DEPTH) {
 		if (!try) {
 			fq->lost++;
 			fq->seq++;
 		}
-		spin_unlock_irqrestore(&fq->lock, flags);
+		spin_unlock(&fq->lock);
 		return false;
 	}
 	ev = &fq->ring[(fq->head + fq->count) % EMU_FQ_DEPTH];
@@ -58,7 +61,7 @@ bool emu_fq_push(struct emu_fq *fq, u32 dev_id, const struct vsva_fault *f,
 	}
 	ev->fault = *f;
 	fq->count++;
-	spin_unlock_irqrestore(&fq->lock, flags);
+	spin_unlock(&fq->lock);
 	wake_up_interruptible_poll(&fq->wq, EPOLLIN | EPOLLRDNORM);
 	return true;
 }
@@ -74,20 +77,24 @@ static ssize_t emu_fq_read(struct file *file, char __user *ubuf,
 	struct emu_fq *fq = file->private_data;
 	const size_t rec = sizeof(struct vsva_fault_event);
 	struct vsva_fault_event ev;
-	unsigned long flags;
 	ssize_t done = 0;
 	int rc;
 
 	if (count < rec)
 		return -EINVAL;
-	if (mutex_lock_interruptible(&fq->read_lock))
+	/* Another reader holds the lock, maybe asleep: never wait for it. */
+	if (file->f_flags & O_NONBLOCK) {
+		if (!mutex_trylock(&fq->read_lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&fq->read_lock)) {
 		return -ERESTARTSYS;
+	}
 	while (done + rec <= count) {
-		spin_lock_irqsave(&fq->lock, flags);
+		spin_lock(&fq->lock);
 		if (!fq->count) {
 			bool dead = fq->dead;
 
-			spin_unlock_irqrestore(&fq->lock, flags);
+			spin_unlock(&fq->lock);
 			if (done || dead)
 				break;
 			if (file->f_flags & O_NONBLOCK) {
@@ -103,7 +110,7 @@ static ssize_t emu_fq_read(struct file *file, char __user *ubuf,
 			continue;
 		}
 		ev = fq->ring[fq->head];
-		spin_unlock_irqrestore(&fq->lock, flags);
+		spin_unlock(&fq->lock);
 
 		if (copy_to_user(ubuf + done, &ev, rec)) {
 			if (!done)
@@ -111,10 +118,10 @@ static ssize_t emu_fq_read(struct file *file, char __user *ubuf,
 			break;
 		}
 		/* Only readers pop, and they hold read_lock. */
-		spin_lock_irqsave(&fq->lock, flags);
+		spin_lock(&fq->lock);
 		fq->head = (fq->head + 1) % EMU_FQ_DEPTH;
 		fq->count--;
-		spin_unlock_irqrestore(&fq->lock, flags);
+		spin_unlock(&fq->lock);
 		done += rec;
 	}
 	mutex_unlock(&fq->read_lock);
@@ -148,10 +155,22 @@ static const struct file_operations emu_fq_fops = {
 	.llseek = noop_llseek,
 };
 
+/* Whether the queue's fd is still open (ctx->lock held). */
+static bool emu_fq_has_file(struct emu_fq *fq)
+{
+	/* Only this file adds to the context's reference, under ctx->lock. */
+	return refcount_read(&fq->users) > 1;
+}
+
 /*
  * The fault queue's file is made here but its fd is installed by the front
  * end only once the caller has been told the number: a failed copy-out then
  * undoes it with vsva_emu_fault_abort() and no fd ever leaks into the table.
+ *
+ * One live queue per context: -EBUSY while the previous fd is open.  Once it
+ * is closed, the old queue (and the records nobody read) is dropped and a
+ * new one made; page requests still pending stay pending and may still be
+ * answered by group index.
  */
 struct file *vsva_emu_fault_prepare(struct vsva_ctx *ctx)
 {
@@ -160,7 +179,7 @@ struct file *vsva_emu_fault_prepare(struct vsva_ctx *ctx)
 	struct emu_fq *fq;
 
 	lockdep_assert_held(&ctx->lock);
-	if (ec->fq)
+	if (ec->fq && emu_fq_has_file(ec->fq))
 		return ERR_PTR(-EBUSY);
 	fq = kvzalloc(sizeof(*fq), GFP_KERNEL_ACCOUNT);
 	if (!fq)
@@ -175,6 +194,8 @@ struct file *vsva_emu_fault_prepare(struct vsva_ctx *ctx)
 		kvfree(fq);
 		return file;
 	}
+	if (ec->fq)
+		emu_fq_put(ec->fq);	/* its fd is gone: the last reference */
 	ec->fq = fq;
 	return file;
 }
@@ -223,22 +244,26 @@ static void emu_prq_answer(struct emu_ctx *ec, struct emu_prq *prq, u32 code)
  * @grpid: out: the group index
  * @out: out: the request, when @wait
  *
- * Return: 0; -ENODEV without a fault queue; -ENOSPC when too many requests
- * are pending or the queue is full (the request is then not raised).
+ * Return: 0; -ENODEV without a fault queue or when its fd is closed (nobody
+ * could answer); -ENOSPC when too many requests are pending or the queue is
+ * full (the request is then not raised).
  */
 int emu_prq_queue(struct vsva_ctx *ctx, struct vsva_device *dev, u32 pasid,
 		  u64 iova, u32 perm, bool wait, u32 *grpid,
 		  struct emu_prq **out)
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
-	struct vsva_fault f = { .type = VSVA_FAULT_PAGE_REQ };
+	struct vsva_fault f;
 	struct emu_prq *prq;
 	unsigned int i;
 	u32 g = 0;
 
 	lockdep_assert_held(&ctx->lock);
-	if (!ec->fq)
+	if (!ec->fq || !emu_fq_has_file(ec->fq))
 		return -ENODEV;
+	/* Every byte reaches user space: zero the whole record, union tail too. */
+	memset(&f, 0, sizeof(f));
+	f.type = VSVA_FAULT_PAGE_REQ;
 	prq = kzalloc(sizeof(*prq), GFP_KERNEL_ACCOUNT);
 	if (!prq)
 		return -ENOMEM;
@@ -286,8 +311,9 @@ full:
  * @prq: from emu_prq_queue() with @wait; freed here
  * @code: out: VSVA_PAGE_RESP_*
  *
- * Return: 0, or -ERESTARTSYS on a signal (the request is withdrawn; a
- * later response to it fails as unknown).
+ * Return: 0, or -EINTR on a signal (the request is withdrawn; a later
+ * response to it fails as unknown).  Not -ERESTARTSYS: the caller reports
+ * what it did before the wait, and a restart would repeat it.
  */
 int emu_prq_wait(struct vsva_ctx *ctx, struct emu_prq *prq, u32 *code)
 {
@@ -299,6 +325,7 @@ int emu_prq_wait(struct vsva_ctx *ctx, struct emu_prq *prq, u32 *code)
 	if (!prq->done) {
 		list_del(&prq->node);
 		ec->nr_prqs--;
+		rc = -EINTR;
 	} else {
 		rc = 0;
 		*code = prq->code;

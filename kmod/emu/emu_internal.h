@@ -4,11 +4,16 @@
  *
  * Locking (outermost first): ctx->lock (the core's mutex; held around every
  * backend op and by the DMA path around each page it moves), then
- * dom->s2_lock (read, for stage-2 lookups), then one of the emulation's
- * spinlocks: a cache's lock (struct emu_cache.lock), the context's page
+ * dom->s2_lock (read, for stage-2 lookups), then a cache's mutex (struct
+ * emu_cache.lock), then one of the emulation's spinlocks: the context's page
  * request lock (emu_ctx.prq_lock), the fault queue's lock (emu_fq.lock).
  * No two of those spinlocks are ever held together, except emu_ctx.prq_lock
- * -> emu_fq.lock when a page request is published.
+ * -> emu_fq.lock when a page request is published.  Nothing here runs in
+ * IRQ context, so no lock disables interrupts.
+ *
+ * Every cache belongs to one domain (IOTLB with its paging-structure cache)
+ * or one device (PASID cache, device TLB), hence to one context: a VM's
+ * flushes never walk, lock or evict another VM's entries.
  */
 #ifndef _VSVA_EMU_INTERNAL_H
 #define _VSVA_EMU_INTERNAL_H
@@ -24,10 +29,18 @@
 #include "../vsva_priv.h"
 #include "emu.h"
 
-/* Capacities: fixed, so a guest can never make the host allocate more. */
-#define EMU_IOTLB_ENTRIES	4096	/* global: one emulated IOMMU */
-#define EMU_PASID_CACHE_ENTRIES	512	/* global */
+/*
+ * Capacities: fixed, so a guest can never make the host allocate more.
+ * Entries are allocated as they are first used, so an idle domain costs
+ * only its hash buckets.
+ */
+#define EMU_IOTLB_ENTRIES	4096	/* per domain */
+#define EMU_PASID_CACHE_ENTRIES	512	/* per device */
 #define EMU_DEVTLB_ENTRIES	64	/* per device with ATS */
+/* Entries a flush or a teardown visits between two cond_resched(). */
+#define EMU_RESCHED_BATCH	64
+/* PASIDs per device the debugfs dump lists. */
+#define EMU_DEBUGFS_PASIDS	64
 #define EMU_FQ_DEPTH		128	/* fault records per context */
 #define EMU_PRQ_MAX		256	/* pending page requests per context */
 #define EMU_PRG_IDS		512	/* PCIe page request group index: 9 bits */
@@ -50,8 +63,9 @@ enum emu_kind {
 
 /**
  * struct emu_tlbe - one entry of an emulated cache
- * @hnode: in emu_cache.buckets, while valid
- * @lru: in emu_cache.lru (valid, most recent first) or emu_cache.free
+ * @hnode: in emu_cache.buckets
+ * @lru: in emu_cache.lru (most recent first)
+ * @pnode: in its PASID's struct emu_pasid_list
  * @dom: domain tag (IOTLB, PASID cache) or 0
  * @dev: device tag (PASID cache) or 0
  * @pasid: host PASID
@@ -65,6 +79,7 @@ enum emu_kind {
 struct emu_tlbe {
 	struct hlist_node hnode;
 	struct list_head lru;
+	struct list_head pnode;
 	u64 dom;
 	u64 dev;
 	u32 pasid;
@@ -77,25 +92,33 @@ struct emu_tlbe {
 };
 
 /**
- * struct emu_cache - a fixed-size, hashed, LRU-replaced cache
- * @lock: protects everything below
- * @cap: number of entries
- * @used: valid entries
+ * struct emu_pasid_list - the entries of one PASID in one cache
+ * @entries: struct emu_tlbe.pnode
+ */
+struct emu_pasid_list {
+	struct list_head entries;
+};
+
+/**
+ * struct emu_cache - a fixed-capacity, hashed, LRU-replaced cache
+ * @lock: protects everything below; a mutex, so a long flush can
+ *	cond_resched() and nothing waits with preemption off
+ * @cap: maximum number of entries
+ * @used: entries
  * @hbits: log2 of the number of hash buckets
- * @slots: the entries
- * @buckets: hash of valid entries by key
- * @lru: valid entries, most recently used first
- * @free: invalid entries
+ * @buckets: hash of the entries by key
+ * @lru: the entries, most recently used first
+ * @by_pasid: PASID -> struct emu_pasid_list, while the PASID has entries:
+ *	a PASID-selective flush visits that PASID's entries only
  */
 struct emu_cache {
-	spinlock_t lock;	/* see the kernel-doc above */
+	struct mutex lock;	/* see the kernel-doc above */
 	unsigned int cap;
 	unsigned int used;
 	unsigned int hbits;
-	struct emu_tlbe *slots;
 	struct hlist_head *buckets;
 	struct list_head lru;
-	struct list_head free;
+	struct xarray by_pasid;
 };
 
 /**
@@ -132,16 +155,19 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *e);
 unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m);
 unsigned int emu_cache_used(struct emu_cache *c);
 
-/* Global caches of the one emulated IOMMU. */
-extern struct emu_cache emu_iotlb;
-extern struct emu_cache emu_pasid_cache;
+/* Module load / unload: the slab of cache entries. */
+int emu_cache_module_init(void);
+void emu_cache_module_exit(void);
 
 /**
  * struct emu_dom - backend state of a stage-2 domain
  * @tag: unique for the module's lifetime; the domain id of cache entries
+ * @iotlb: the domain's IOTLB and paging-structure cache, tagged (domain,
+ *	PASID) like VT-d's (DID, PASID)
  */
 struct emu_dom {
 	u64 tag;
+	struct emu_cache iotlb;
 };
 
 /**
@@ -164,12 +190,14 @@ struct emu_pasid {
  * struct emu_dev - backend state of an attached device
  * @tag: unique for the module's lifetime
  * @pasids: host PASID -> struct emu_pasid (the PASID table); ctx->lock
- * @devtlb: device TLB, with ATS enabled; else NULL
+ * @devtlb: device TLB (used with ATS enabled)
+ * @pasid_cache: the PASID cache of this device's PASID table
  */
 struct emu_dev {
 	u64 tag;
 	struct xarray pasids;
 	struct emu_cache *devtlb;
+	struct emu_cache pasid_cache;
 };
 
 /**

@@ -4,13 +4,13 @@
  * emulated DMA through the caches and the stage-1 walk, PASID-entry and
  * debugfs views.
  *
- * One emulated IOMMU serves every context: its IOTLB (with the
- * paging-structure cache) and its PASID cache are global, tagged by domain
- * and device tags that are never reused, so a context only ever sees its
- * own entries, but all contexts compete for the fixed capacity, as on
- * hardware.  The IOTLB is tagged (domain, PASID) like VT-d's (DID, PASID):
- * devices of one domain bound to one PASID share translations, so they must
- * share the stage-1 table (the guest's rule, not checked).
+ * Each domain has its own IOTLB (with the paging-structure cache), each
+ * device its own PASID cache and device TLB, all of fixed capacity: a VM
+ * only ever sees, flushes, evicts and locks its own entries, so one VM's
+ * invalidations do not slow another's DMA.  The IOTLB is tagged (domain,
+ * PASID) like VT-d's (DID, PASID): devices of one domain bound to one PASID
+ * share translations, so they must share the stage-1 table (the guest's
+ * rule, not checked).
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -34,24 +34,35 @@ static u64 emu_new_tag(void)
 static int emu_domain_init(struct vsva_domain *dom)
 {
 	struct emu_dom *ed = kzalloc(sizeof(*ed), GFP_KERNEL_ACCOUNT);
+	int rc;
 
 	if (!ed)
 		return -ENOMEM;
+	rc = emu_cache_init(&ed->iotlb, EMU_IOTLB_ENTRIES);
+	if (rc) {
+		kfree(ed);
+		return rc;
+	}
 	ed->tag = emu_new_tag();
 	dom->backend = ed;
 	return 0;
 }
 
-static void emu_flush_domain(u64 tag)
+/* Drop the domain's IOTLB and its devices' PASID caches: O(entries). */
+static void emu_flush_domain(struct vsva_domain *dom)
 {
+	struct emu_dom *edm = emu_dom(dom);
 	struct emu_match m = {
-		.dom = tag, .match_dom = true,
+		.dom = edm->tag, .match_dom = true,
 		.kind_mask = BIT(EMU_K_LEAF) | BIT(EMU_K_PDE), .last = U64_MAX,
 	};
+	struct vsva_device *d;
 
-	emu_cache_flush(&emu_iotlb, &m);
+	emu_cache_flush(&edm->iotlb, &m);
 	m.kind_mask = BIT(EMU_K_PASID);
-	emu_cache_flush(&emu_pasid_cache, &m);
+	list_for_each_entry(d, &dom->devices, dom_node)
+		if (emu_dev(d))
+			emu_cache_flush(&emu_dev(d)->pasid_cache, &m);
 }
 
 static void emu_domain_fini(struct vsva_domain *dom)
@@ -60,8 +71,9 @@ static void emu_domain_fini(struct vsva_domain *dom)
 
 	if (!ed)
 		return;
-	emu_flush_domain(ed->tag);
+	emu_flush_domain(dom);
 	dom->backend = NULL;
+	emu_cache_destroy(&ed->iotlb);
 	kfree(ed);
 }
 
@@ -81,11 +93,16 @@ static int emu_dev_attach(struct vsva_device *dev, struct vsva_domain *dom)
 	rc = emu_cache_init(ed->devtlb, EMU_DEVTLB_ENTRIES);
 	if (rc)
 		goto err_free_devtlb;
+	rc = emu_cache_init(&ed->pasid_cache, EMU_PASID_CACHE_ENTRIES);
+	if (rc)
+		goto err_destroy_devtlb;
 	ed->tag = emu_new_tag();
 	xa_init(&ed->pasids);
 	dev->backend = ed;
 	return 0;
 
+err_destroy_devtlb:
+	emu_cache_destroy(ed->devtlb);
 err_free_devtlb:
 	kfree(ed->devtlb);
 err_free_dev:
@@ -102,7 +119,7 @@ static void emu_flush_dev_pasid(struct vsva_device *dev, u32 pasid, bool all)
 		.last = U64_MAX,
 	};
 
-	emu_cache_flush(&emu_pasid_cache, &m);
+	emu_cache_flush(&ed->pasid_cache, &m);
 	m = (struct emu_match){
 		.match_dom = true, .match_dev = true, .pasid = pasid,
 		.match_pasid = !all, .kind_mask = BIT(EMU_K_LEAF),
@@ -125,11 +142,12 @@ static void emu_dev_detach(struct vsva_device *dev)
 		WARN_ON_ONCE(1);
 		xa_erase(&ed->pasids, idx);
 		kfree(pe);
+		cond_resched();
 	}
 	xa_destroy(&ed->pasids);
 	emu_prq_cancel(dev->ctx, ed->tag, 0, true);
-	emu_flush_dev_pasid(dev, 0, true);
 	dev->backend = NULL;
+	emu_cache_destroy(&ed->pasid_cache);
 	emu_cache_destroy(ed->devtlb);
 	kfree(ed->devtlb);
 	kfree(ed);
@@ -194,8 +212,10 @@ static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
 	emu_flush_dev_pasid(dev, hpasid, false);
 	if (dev->dom && emu_dom(dev->dom)) {
 		m.dom = emu_dom(dev->dom)->tag;
-		emu_cache_flush(&emu_iotlb, &m);
+		emu_cache_flush(&emu_dom(dev->dom)->iotlb, &m);
 	}
+	/* Teardown unbinds every PASID in one loop: stay preemptible. */
+	cond_resched();
 	return 0;
 }
 
@@ -260,7 +280,7 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		if (inv->granularity != VSVA_INV_GRANU_ADDR ||
 		    !(inv->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
 			im.kind_mask |= BIT(EMU_K_PDE);
-		n = emu_cache_flush(&emu_iotlb, &im);
+		n = emu_cache_flush(&edm->iotlb, &im);
 		atomic64_add(n, &cnt->iotlb_flushed);
 	}
 	/*
@@ -290,15 +310,15 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		struct emu_match pm = m;
 
 		pm.kind_mask = BIT(EMU_K_PASID);
-		if (dev && emu_dev(dev)) {
-			pm.dev = emu_dev(dev)->tag;
-			pm.match_dev = true;
-		} else {
-			pm.dom = edm->tag;
-			pm.match_dom = true;
+		pm.dom = edm->tag;
+		pm.match_dom = true;
+		/* Each device caches its own PASID table's entries. */
+		list_for_each_entry(d, &dom->devices, dom_node) {
+			if ((dev && d != dev) || !emu_dev(d))
+				continue;
+			n = emu_cache_flush(&emu_dev(d)->pasid_cache, &pm);
+			atomic64_add(n, &cnt->pasid_cache_flushed);
 		}
-		n = emu_cache_flush(&emu_pasid_cache, &pm);
-		atomic64_add(n, &cnt->pasid_cache_flushed);
 	}
 	return 0;
 }
@@ -315,7 +335,7 @@ static void emu_s2_flush(struct vsva_domain *dom, u64 gpa, u64 len)
 	if (!emu_dom(dom))
 		return;
 	/* Cached entries hold GPAs, not pages: drop the whole domain. */
-	emu_flush_domain(emu_dom(dom)->tag);
+	emu_flush_domain(dom);
 	list_for_each_entry(d, &dom->devices, dom_node)
 		if (emu_dev(d))
 			emu_cache_flush(emu_dev(d)->devtlb, &m);
@@ -352,15 +372,14 @@ int vsva_emu_ctx_init(struct vsva_ctx *ctx)
 void vsva_emu_ctx_fini(struct vsva_ctx *ctx)
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
-	unsigned long flags;
 
 	if (!ec)
 		return;
 	emu_prq_cancel(ctx, 0, 0, true);
 	if (ec->fq) {
-		spin_lock_irqsave(&ec->fq->lock, flags);
+		spin_lock(&ec->fq->lock);
 		ec->fq->dead = true;
-		spin_unlock_irqrestore(&ec->fq->lock, flags);
+		spin_unlock(&ec->fq->lock);
 		wake_up_interruptible_poll(&ec->fq->wq, EPOLLHUP);
 		emu_fq_put(ec->fq);
 	}
@@ -384,7 +403,7 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 	int rc;
 
 	*recoverable = false;
-	if (emu_cache_lookup(&emu_pasid_cache, tag, ed->tag, pasid,
+	if (emu_cache_lookup(&ed->pasid_cache, tag, ed->tag, pasid,
 			     EMU_K_PASID, 0, 0, &e)) {
 		atomic64_inc(&cnt->pasid_cache_hits);
 		pe.gpgd = e.out;
@@ -405,7 +424,7 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 			.kind = EMU_K_PASID, .out = pe.gpgd,
 			.aux = (pe.vtd_flags << 8) | pe.addr_width,
 		};
-		emu_cache_insert(&emu_pasid_cache, &e);
+		emu_cache_insert(&ed->pasid_cache, &e);
 	}
 	if ((access & VSVA_FAULT_PERM_PRIV) &&
 	    !(pe.vtd_flags & VSVA_VTD_GPASID_SRE)) {
@@ -422,7 +441,8 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 		}
 		atomic64_inc(&cnt->devtlb_misses);
 	}
-	if (emu_cache_lookup_leaf(&emu_iotlb, tag, 0, pasid, iova, &e) &&
+	if (emu_cache_lookup_leaf(&emu_dom(dev->dom)->iotlb, tag, 0, pasid, iova,
+				  &e) &&
 	    emu_access_ok(pe.vtd_flags, e.perm, access)) {
 		atomic64_inc(&cnt->iotlb_hits);
 	} else {
@@ -437,7 +457,7 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 			.va = iova & ~((1ULL << x->shift) - 1),
 			.out = x->gpa & ~((1ULL << x->shift) - 1),
 		};
-		emu_cache_insert(&emu_iotlb, &e);
+		emu_cache_insert(&emu_dom(dev->dom)->iotlb, &e);
 	}
 	if (ats) {
 		e.dom = 0;
@@ -497,14 +517,31 @@ static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
 			       const struct vsva_fault_unrecoverable *f)
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
-	struct vsva_fault rec = { .type = VSVA_FAULT_DMA_UNRECOV };
+	struct vsva_fault rec;
 
 	if (!ec->fq)
 		return;
-	rec.event = *f;
+	/* Every byte reaches user space: zero the whole record, union tail too. */
+	memset(&rec, 0, sizeof(rec));
+	rec.type = VSVA_FAULT_DMA_UNRECOV;
+	memcpy(&rec.event, f, sizeof(*f));
 	emu_fq_push(ec->fq, dev->obj.id, &rec, false);
 }
 
+/*
+ * VSVA_EMU_DMA.  Errors found before anything moved return an errno; once
+ * a byte moved the call returns 0 with what was done, so no output is lost
+ * and nothing is replayed: out_done bytes moved, and either the access
+ * stopped at a fault (VSVA_EMU_DMA_FAULTED, out_fault; with
+ * VSVA_EMU_DMA_PAGE_REQ and out_grpid when a page request is pending for
+ * it), or it stopped at an error with out_done < len and no flag (a bad
+ * user buffer, the device gone, a signal while waiting for a page
+ * response): repeating the rest reports that error.  A signal while waiting
+ * withdraws the page request and returns -EINTR when nothing moved (never
+ * -ERESTARTSYS: a restart would repeat the whole transfer).  The flags and
+ * out_grpid describe the last fault only: a page request answered SUCCESS
+ * after which the access completed leaves none of them set.
+ */
 int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 {
 	const u32 known = VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_PRIV |
@@ -551,7 +588,7 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		u64 iova = cmd->iova + done;
 		size_t chunk = min_t(u64, cmd->len - done,
 				     PAGE_SIZE - offset_in_page(iova));
-		struct vsva_fault_unrecoverable f = {};
+		struct vsva_fault_unrecoverable f;
 		struct emu_prq *prq;
 		bool recov;
 		u32 code;
@@ -580,7 +617,7 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		rc = 0;
 		atomic64_inc(&ctx->counters.faults);
 		cmd->out_flags |= VSVA_EMU_DMA_FAULTED;
-		cmd->out_fault = f;
+		memcpy(&cmd->out_fault, &f, sizeof(f));
 		if (!recov || !(dev->enabled & VSVA_ATTACH_ENABLE_PRI) ||
 		    retries >= EMU_PRQ_RETRIES ||
 		    emu_prq_queue(ctx, dev, cmd->pasid, iova, access,
@@ -598,12 +635,22 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 		rc = emu_prq_wait(ctx, prq, &code);
 		if (rc || code != VSVA_PAGE_RESP_SUCCESS)
 			break;
-		/* Answered SUCCESS: retry the access. */
+		/* Answered SUCCESS: retry the access; the fault is gone. */
 		retries++;
-		cmd->out_flags &= ~VSVA_EMU_DMA_FAULTED;
+		cmd->out_flags = 0;
+		cmd->out_grpid = 0;
 		memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
 	}
 	cmd->out_done = done;
+	if (rc) {
+		/* Withdrawn (signal) or never raised: no fault to report. */
+		cmd->out_flags = 0;
+		cmd->out_grpid = 0;
+		memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
+		/* Bytes moved: report them rather than lose them. */
+		if (done)
+			rc = 0;
+	}
 	if (bounce != small)
 		free_page((unsigned long)bounce);
 out_put:
@@ -643,6 +690,11 @@ out_put:
 	return rc;
 }
 
+/*
+ * Called under ctx->lock (a mutex): it may reschedule.  The output is
+ * bounded: at most EMU_DEBUGFS_PASIDS PASID entries per device, so a
+ * context with a million bindings dumps quickly.
+ */
 void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx)
 {
 	struct vsva_counters *c = &ctx->counters;
@@ -650,9 +702,6 @@ void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx)
 	struct vsva_obj *obj;
 	unsigned long id;
 
-	seq_printf(s, "emu: iotlb %u/%u pasid-cache %u/%u (global)\n",
-		   emu_cache_used(&emu_iotlb), emu_iotlb.cap,
-		   emu_cache_used(&emu_pasid_cache), emu_pasid_cache.cap);
 	seq_printf(s, "iotlb hits %lld misses %lld flushed %lld\n",
 		   atomic64_read(&c->iotlb_hits),
 		   atomic64_read(&c->iotlb_misses),
@@ -673,35 +722,56 @@ void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx)
 		seq_printf(s, "pending page requests %u\n", ec->nr_prqs);
 		spin_unlock(&ec->prq_lock);
 		if (ec->fq) {
-			spin_lock_irq(&ec->fq->lock);
+			spin_lock(&ec->fq->lock);
 			seq_printf(s, "fault queue %u/%u lost %u seq %u\n",
 				   ec->fq->count, EMU_FQ_DEPTH, ec->fq->lost,
 				   ec->fq->seq);
-			spin_unlock_irq(&ec->fq->lock);
+			spin_unlock(&ec->fq->lock);
 		}
 	}
 	xa_for_each(&ctx->objects, id, obj) {
 		struct vsva_device *dev;
 		struct emu_pasid *pe;
 		unsigned long pasid;
+		unsigned int shown = 0;
 
+		cond_resched();
+		if (obj->type == VSVA_OBJ_DOMAIN) {
+			struct vsva_domain *dom =
+				container_of(obj, struct vsva_domain, obj);
+
+			if (emu_dom(dom))
+				seq_printf(s, "emu domain %u iotlb %u/%u\n",
+					   obj->id,
+					   emu_cache_used(&emu_dom(dom)->iotlb),
+					   emu_dom(dom)->iotlb.cap);
+			continue;
+		}
 		if (obj->type != VSVA_OBJ_DEVICE)
 			continue;
 		dev = container_of(obj, struct vsva_device, obj);
 		if (!emu_dev(dev))
 			continue;
-		seq_printf(s, "device %u rid %04x ats %d pri %d devtlb %u/%u\n",
+		seq_printf(s, "device %u rid %04x ats %d pri %d devtlb %u/%u pasid-cache %u/%u\n",
 			   obj->id, dev->rid,
 			   !!(dev->enabled & VSVA_ATTACH_ENABLE_ATS),
 			   !!(dev->enabled & VSVA_ATTACH_ENABLE_PRI),
 			   emu_cache_used(emu_dev(dev)->devtlb),
-			   emu_dev(dev)->devtlb->cap);
-		xa_for_each(&emu_dev(dev)->pasids, pasid, pe)
+			   emu_dev(dev)->devtlb->cap,
+			   emu_cache_used(&emu_dev(dev)->pasid_cache),
+			   emu_dev(dev)->pasid_cache.cap);
+		xa_for_each(&emu_dev(dev)->pasids, pasid, pe) {
+			if (shown++ == EMU_DEBUGFS_PASIDS) {
+				seq_printf(s, "  ... %u bound PASIDs in all\n",
+					   dev->nr_bound);
+				break;
+			}
 			seq_printf(s,
 				   "  pasid %lu gpgd 0x%llx aw %u vtd 0x%llx gpasid %d\n",
 				   pasid, pe->gpgd, pe->addr_width,
 				   pe->vtd_flags,
 				   pe->gpasid_valid ? (int)pe->gpasid : -1);
+		}
 	}
 }
 
@@ -709,23 +779,10 @@ void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx)
 
 int vsva_emu_init(void)
 {
-	int rc;
-
-	rc = emu_cache_init(&emu_iotlb, EMU_IOTLB_ENTRIES);
-	if (rc)
-		return rc;
-	rc = emu_cache_init(&emu_pasid_cache, EMU_PASID_CACHE_ENTRIES);
-	if (rc)
-		goto err_iotlb;
-	return 0;
-
-err_iotlb:
-	emu_cache_destroy(&emu_iotlb);
-	return rc;
+	return emu_cache_module_init();
 }
 
 void vsva_emu_exit(void)
 {
-	emu_cache_destroy(&emu_pasid_cache);
-	emu_cache_destroy(&emu_iotlb);
+	emu_cache_module_exit();
 }

@@ -10,7 +10,9 @@
  * the extended-accessed bit, 10) and D on the leaf of a write, each with
  * one locked bit operation on the guest's entry, and only once the access
  * is known to be allowed; setting a bit needs stage-2 write permission on
- * the table (else an ACCESS fault).
+ * the table (else an ACCESS fault).  A table page the walk wrote to is
+ * marked dirty, as a DMA write marks its data page, so the bits survive
+ * writeback or reclaim of the guest's memory once it is unpinned.
  */
 #include <linux/bitops.h>
 #include <linux/highmem.h>
@@ -37,13 +39,14 @@ void emu_fault_fill(struct vsva_fault_unrecoverable *f, u32 reason,
 		    u32 pasid, u32 access, u64 iova, u64 fetch_gpa,
 		    bool fetch_valid)
 {
+	/* It reaches user space: no byte may be left from before. */
+	memset(f, 0, sizeof(*f));
 	f->reason = reason;
 	f->flags = VSVA_FAULT_UNRECOV_PASID_VALID |
 		   VSVA_FAULT_UNRECOV_ADDR_VALID;
 	f->pasid = pasid;
 	f->perm = access;
 	f->addr = iova;
-	f->fetch_addr = 0;
 	if (fetch_valid) {
 		f->flags |= VSVA_FAULT_UNRECOV_FETCH_ADDR_VALID;
 		f->fetch_addr = fetch_gpa;
@@ -76,11 +79,16 @@ bool emu_access_ok(u64 vtd, u8 perm, u32 access)
 	return !(access & VSVA_FAULT_PERM_WRITE) || (perm & EMU_P_D);
 }
 
-/* Set bit @nr of the entry at @p (a kmap of a guest table) if clear. */
-static void emu_pte_set(u64 *p, u64 pte, int nr)
+/*
+ * Set bit @nr of the entry at @p (a kmap of a guest table) if clear.
+ * Return: whether the entry was written.
+ */
+static bool emu_pte_set(u64 *p, u64 pte, int nr)
 {
-	if (!(pte & BIT_ULL(nr)))
-		set_bit(nr, (unsigned long *)p);
+	if (pte & BIT_ULL(nr))
+		return false;
+	set_bit(nr, (unsigned long *)p);
+	return true;
 }
 
 /**
@@ -120,7 +128,7 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 		return 1;
 	}
 	/* Paging-structure cache: the PT table of this 2M region. */
-	if (emu_cache_lookup(&emu_iotlb, tag, 0, pasid, EMU_K_PDE, 21,
+	if (emu_cache_lookup(&emu_dom(dom)->iotlb, tag, 0, pasid, EMU_K_PDE, 21,
 			     iova & ~(SZ_2M - 1ULL), &pde)) {
 		table = pde.out;
 		perm = pde.perm;
@@ -131,9 +139,9 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 		unsigned int shift = 12 + 9 * (level - 1);
 		u64 pte_gpa = table + ((iova >> shift) & 511) * 8;
 		struct page *page;
+		bool leaf, dirtied = false;
 		u64 *map, pte;
 		u32 prot;
-		bool leaf;
 
 		if (vsva_s2_lookup(dom, pte_gpa, &page, &prot)) {
 			reason = VSVA_FAULT_REASON_WALK_EABT;
@@ -184,15 +192,17 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 				reason = VSVA_FAULT_REASON_ACCESS;
 				goto fault;
 			}
-			emu_pte_set(map, pte, PTE_A_BIT);
+			dirtied |= emu_pte_set(map, pte, PTE_A_BIT);
 			if (eafe)
-				emu_pte_set(map, pte, PTE_EA_BIT);
+				dirtied |= emu_pte_set(map, pte, PTE_EA_BIT);
 			if (leaf && (access & VSVA_FAULT_PERM_WRITE)) {
-				emu_pte_set(map, pte, PTE_D_BIT);
+				dirtied |= emu_pte_set(map, pte, PTE_D_BIT);
 				pte |= BIT_ULL(PTE_D_BIT);
 			}
 		}
 		kunmap_local(map);
+		if (dirtied)
+			set_page_dirty_lock(page);
 
 		if (leaf) {
 			u64 mask = (1ULL << shift) - 1;
@@ -212,7 +222,7 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 				.va = iova & ~(SZ_2M - 1ULL), .out = table,
 			};
 
-			emu_cache_insert(&emu_iotlb, &e);
+			emu_cache_insert(&emu_dom(dom)->iotlb, &e);
 		}
 		continue;
 fault:

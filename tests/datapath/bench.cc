@@ -18,7 +18,7 @@ constexpr uint64_t kRamGpa = 0x100000, kRamLen = 8ull << 20;
 constexpr uint64_t kPool = 0x100000, kPoolEnd = 0x500000;
 constexpr uint64_t kDataGpa = 0x600000;
 constexpr uint64_t kVa = 0x200000000000ull;
-constexpr unsigned kIotlbEntries = 4096; // kmod/emu/emu_internal.h
+constexpr unsigned kIotlbEntries = 4096; // per domain, kmod/emu/emu_internal.h
 
 double NowNs() {
     return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -109,10 +109,13 @@ void Translation(int levels, double floor) {
 }
 
 // Invalidation cost against IOTLB occupancy: an address-selective flush of
-// one page (hash probes) and a PASID-selective flush of another PASID
-// (scans the valid entries), neither dropping anything, so occupancy stays.
+// one page (hash probes), a PASID-selective flush of another PASID, and a
+// PASID- and a domain-wide flush by another VM with nothing cached; none
+// drops anything, so occupancy stays.  Each should cost the same at every
+// occupancy: a flush visits the entries it drops, not the cache.
 void Invalidation(unsigned fill, double floor) {
     Setup s(4);
+    Setup other(4);
     uint64_t pt = s.pt->NewTable();
     for (unsigned j = 0; j < 512; j++)
         s.ram.Q(pt + j * 8) = kDataGpa | kUser;
@@ -128,6 +131,12 @@ void Invalidation(unsigned fill, double floor) {
     });
     double pasid = Avg(
             n, [&](unsigned) { rc |= s.Inv(Ctx::InvPasid(VSVA_CACHE_INV_TYPE_IOTLB, s.pasid2)); });
+    double other_pasid = Avg(n, [&](unsigned) {
+        rc |= other.Inv(Ctx::InvPasid(VSVA_CACHE_INV_TYPE_IOTLB, other.pasid));
+    });
+    double other_dom = Avg(n, [&](unsigned) {
+        rc |= other.Inv(Ctx::InvDomain(VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_PASID));
+    });
     auto c1 = s.ctx.Counters();
     if (rc)
         Die("invalidate", rc);
@@ -138,8 +147,9 @@ void Invalidation(unsigned fill, double floor) {
     auto c2 = s.ctx.Counters();
     printf("invalidate, IOTLB holding %u translations: ioctl floor %.0f "
            "ns, ADDR 4K (miss) %.0f ns, PASID (other PASID) %.0f ns, "
+           "other VM's PASID %.0f ns, other VM's DOMAIN %.0f ns, "
            "PASID dropping all %.0f ns (%llu dropped; the measured calls dropped %llu)\n",
-           fill, floor, addr, pasid, full,
+           fill, floor, addr, pasid, other_pasid, other_dom, full,
            (unsigned long long)(c2.out_iotlb_flushed - c1.out_iotlb_flushed),
            (unsigned long long)(c1.out_iotlb_flushed - c0.out_iotlb_flushed));
 }

@@ -488,4 +488,78 @@ TEST_F(Cache, DebugfsShowsState) {
     EXPECT_NE(found.find("walks 1 faults 0"), std::string::npos) << found;
 }
 
+// The per-PASID index: a PASID-selective or wide ADDR flush drops exactly
+// the entries of that PASID (and range), whatever else is cached.
+TEST_F(Cache, PasidSelectiveFlushesDropExactlyTheirEntries) {
+    Bind();
+    const unsigned n = 200;
+    for (unsigned i = 0; i < n; i++)
+        pt_->Map4K(kVa + i * k4K, kData);
+    uint32_t p2;
+    ASSERT_EQ(ctx_.PasidAlloc(&p2), 0);
+    ASSERT_EQ(ctx_.Bind(dev_, p2, pt_->root()), 0);
+    uint64_t v;
+    struct vsva_emu_dma d;
+    auto read2 = [&](uint64_t va) {
+        ASSERT_EQ(ctx_.Dma(dev_, p2, va, &v, 8, 0, &d), 0);
+        ASSERT_EQ(d.out_flags, 0u);
+    };
+    for (unsigned i = 0; i < n; i++) {
+        Read64(kVa + i * k4K);
+        read2(kVa + i * k4K);
+    }
+    // A range too wide to probe page by page: the first 150 pages of p2.
+    auto c0 = ctx_.Counters();
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvAddr(kIotlb, p2, kVa, k4K, 150, true)), 0);
+    auto c1 = ctx_.Counters();
+    EXPECT_EQ(c1.out_iotlb_flushed - c0.out_iotlb_flushed, 150u);
+    for (unsigned i = 0; i < n; i++)
+        Read64(kVa + i * k4K);
+    for (unsigned i = 150; i < n; i++)
+        read2(kVa + i * k4K);
+    auto c2 = ctx_.Counters();
+    EXPECT_EQ(c2.out_walks, c1.out_walks) << "nothing else was dropped";
+    // PASID-selective: the 50 left of p2, none of pasid_.
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, p2)), 0);
+    auto c3 = ctx_.Counters();
+    EXPECT_EQ(c3.out_iotlb_flushed - c2.out_iotlb_flushed, 50u);
+    for (unsigned i = 0; i < n; i++)
+        Read64(kVa + i * k4K);
+    EXPECT_EQ(ctx_.Counters().out_walks, c3.out_walks);
+    // Unbinding p2 and flushing it again finds nothing; pasid_ still cached.
+    ASSERT_EQ(ctx_.Unbind(dev_, p2, pt_->root()), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvPasid(kIotlb, p2)), 0);
+    auto c4 = ctx_.Counters();
+    Read64(kVa);
+    EXPECT_EQ(ctx_.Counters().out_walks, c4.out_walks);
+    // Domain-wide: all of them.
+    ASSERT_EQ(ctx_.Invalidate(dev_, Ctx::InvDomain(kIotlb)), 0);
+    auto c5 = ctx_.Counters();
+    EXPECT_EQ(c5.out_iotlb_flushed - c4.out_iotlb_flushed, (uint64_t)n);
+}
+
+// Two domains of one context: a flush of one never drops the other's.
+TEST_F(Cache, DomainsOfOneContextDoNotShareEntries) {
+    MakeStale();
+    uint32_t dom2, dev2, p2;
+    GuestRam ram2;
+    ASSERT_EQ(ctx_.DomainAlloc(&dom2), 0);
+    ASSERT_EQ(ram2.Add(ctx_, dom2, kRamGpa, kRamLen), 0);
+    PageTables pt2(ram2, kPool, kPoolEnd);
+    pt2.Map4K(kVa, kData);
+    ASSERT_EQ(ctx_.Attach(Rid(6), dom2, 0, &dev2), 0);
+    ASSERT_EQ(ctx_.PasidAlloc(&p2), 0);
+    ASSERT_EQ(ctx_.Bind(dev2, p2, pt2.root()), 0);
+    uint64_t v;
+    struct vsva_emu_dma d;
+    ASSERT_EQ(ctx_.Dma(dev2, p2, kVa, &v, 8, 0, &d), 0);
+    ASSERT_EQ(ctx_.Dma(dev2, pasid_, kVa, &v, 8, 0, &d), 0);
+    auto c0 = ctx_.Counters();
+    ASSERT_EQ(ctx_.Invalidate(dev2, Ctx::InvDomain(kIotlb | kPasidCache)), 0);
+    ASSERT_EQ(ctx_.Invalidate(dev2, Ctx::InvPasid(kIotlb, pasid_)), 0);
+    EXPECT_EQ(ctx_.Counters().out_iotlb_flushed - c0.out_iotlb_flushed, 1u)
+            << "dom2's one translation";
+    EXPECT_EQ(Read64(kVa), 0x01du) << "dom_'s entry is still there";
+}
+
 } // namespace

@@ -3,10 +3,12 @@
 // fd (records, poll, O_NONBLOCK, overflow, life after the context), page
 // requests and their responses.
 #include <atomic>
+#include <chrono>
 #include <csignal>
 
 #include <poll.h>
 #include <pthread.h>
+#include <sys/mman.h>
 
 #include "dp_fixture.h"
 
@@ -299,8 +301,10 @@ TEST_F(PageRequest, SuccessCompletesTheDma) {
     t.join();
     ASSERT_EQ(rc, 0);
     EXPECT_EQ(d.out_done, pat.size());
-    EXPECT_EQ(d.out_flags & VSVA_EMU_DMA_FAULTED, 0u);
-    EXPECT_NE(d.out_flags & VSVA_EMU_DMA_PAGE_REQ, 0u);
+    // The fault was fixed: no flag, no group is left over from it.
+    EXPECT_EQ(d.out_flags, 0u);
+    EXPECT_EQ(d.out_grpid, 0u);
+    EXPECT_EQ(d.out_fault.reason, 0u);
     EXPECT_EQ(memcmp(ram_.At(kData), pat.data(), k4K), 0);
     EXPECT_EQ(memcmp(ram_.At(kData + 3 * k4K), pat.data() + k4K, k4K), 0);
     auto c = ctx_.Counters();
@@ -436,6 +440,263 @@ TEST_F(PageRequest, TeardownWithPendingRequests) {
     struct vsva_fault_event ev[16];
     EXPECT_EQ(ReadEvents(ev, 16), 10);
     EXPECT_EQ(ReadEvents(ev, 16), 0);
+}
+
+// ---- partial results, signals, fault fd life, record bytes -------------
+
+// Two host pages; the second made inaccessible to the kernel's user copy.
+struct HalfBadBuffer {
+    explicit HalfBadBuffer(int prot2) {
+        p = (uint8_t*)mmap(nullptr, 2 * k4K, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+        if (p != MAP_FAILED)
+            mprotect(p + k4K, k4K, prot2);
+    }
+    ~HalfBadBuffer() {
+        if (p != MAP_FAILED)
+            munmap(p, 2 * k4K);
+    }
+    uint8_t* p;
+};
+
+TEST_F(Datapath, WriteStoppedByBadUserBufferReportsBytesMoved) {
+    Bind();
+    pt_->Map4K(kVa, kData);
+    pt_->Map4K(kVa + k4K, kData + k4K);
+    HalfBadBuffer b(PROT_NONE);
+    ASSERT_NE(b.p, MAP_FAILED);
+    for (unsigned i = 0; i < k4K; i++)
+        b.p[i] = (uint8_t)(i * 7 + 1);
+    struct vsva_emu_dma d;
+    // The first page moved before the copy from user failed: success, with
+    // out_done saying how far it got, not -EFAULT discarding it.
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, b.p, 2 * k4K, VSVA_EMU_DMA_WRITE, &d), 0);
+    EXPECT_EQ(d.out_done, k4K);
+    EXPECT_EQ(d.out_flags, 0u) << "stopped at an error, not a fault";
+    EXPECT_EQ(memcmp(ram_.At(kData), b.p, k4K), 0) << "the first page really moved";
+    // Nothing moved: the error itself.
+    EXPECT_EQ(ctx_.Dma(dev_, pasid_, kVa + k4K, b.p + k4K, k4K, VSVA_EMU_DMA_WRITE, &d), -EFAULT);
+}
+
+TEST_F(Datapath, ReadStoppedByBadUserBufferReportsBytesMoved) {
+    Bind();
+    pt_->Map4K(kVa, kData);
+    pt_->Map4K(kVa + k4K, kData + k4K);
+    for (unsigned i = 0; i < k4K; i++)
+        ram_.At(kData)[i] = (uint8_t)(i * 5 + 3);
+    HalfBadBuffer b(PROT_READ);
+    ASSERT_NE(b.p, MAP_FAILED);
+    struct vsva_emu_dma d;
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, b.p, 2 * k4K, 0, &d), 0);
+    EXPECT_EQ(d.out_done, k4K);
+    EXPECT_EQ(d.out_flags, 0u);
+    EXPECT_EQ(memcmp(ram_.At(kData), b.p, k4K), 0);
+}
+
+TEST_F(Datapath, WriteFaultingAfterTheFirstPageReportsBytesMoved) {
+    Bind();
+    pt_->Map4K(kVa, kData);
+    std::vector<uint8_t> pat(3 * k4K);
+    for (size_t i = 0; i < pat.size(); i++)
+        pat[i] = (uint8_t)(i * 11 + 2);
+    struct vsva_emu_dma d;
+    // Start mid-page: 2 KiB on the first page, then the fault.
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa + k4K / 2, pat.data(), pat.size(), VSVA_EMU_DMA_WRITE, &d),
+              0);
+    EXPECT_EQ(d.out_done, k4K / 2);
+    EXPECT_EQ(d.out_flags, (uint32_t)VSVA_EMU_DMA_FAULTED);
+    EXPECT_EQ(d.out_fault.addr, kVa + k4K);
+    EXPECT_EQ(memcmp(ram_.At(kData + k4K / 2), pat.data(), k4K / 2), 0);
+}
+
+void NoopRestartHandler(int) {}
+
+// Signal the thread in @t with SA_RESTART until @rc leaves 1 or @limit
+// passes; whether it returned while being signalled.
+bool SignalUntilReturn(std::thread& t, std::atomic<int>& rc, std::chrono::seconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (rc == 1 && std::chrono::steady_clock::now() < end) {
+        pthread_kill(t.native_handle(), SIGUSR2);
+        usleep(20000);
+    }
+    return rc != 1;
+}
+
+class SigRestart {
+public:
+    SigRestart() {
+        struct sigaction sa = {};
+        sa.sa_handler = NoopRestartHandler;
+        sa.sa_flags = SA_RESTART;
+        sigaction(SIGUSR2, &sa, &old_);
+    }
+    ~SigRestart() { sigaction(SIGUSR2, &old_, nullptr); }
+
+private:
+    struct sigaction old_;
+};
+
+// A signal while waiting for a page response after a page moved: the call
+// returns what it did instead of restarting the whole transfer (which
+// would raise the same page request again and again).
+TEST_F(PageRequest, SignalAfterProgressReturnsThePartialResult) {
+    SigRestart sr;
+    pt_->Map4K(kVa, kData);
+    std::vector<uint8_t> pat(2 * k4K, 0x5a);
+    struct vsva_emu_dma d = {};
+    std::atomic<int> rc{1};
+    std::thread t([&] {
+        rc = ctx_.Dma(dev_, pasid_, kVa, pat.data(), pat.size(),
+                      VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_WAIT, &d);
+    });
+    auto ev = NextRequest();
+    bool returned = SignalUntilReturn(t, rc, std::chrono::seconds(5));
+    if (!returned) // unblock the old behaviour so the test can end
+        for (int i = 0; i < 50 && rc == 1; i++) {
+            ctx_.PageResponse(dev_, (ev.fault.prm.grpid + i) % 512, VSVA_PAGE_RESP_INVALID);
+            usleep(20000);
+        }
+    t.join();
+    EXPECT_TRUE(returned) << "the ioctl restarted instead of returning";
+    EXPECT_EQ(rc.load(), 0);
+    EXPECT_EQ(d.out_done, k4K);
+    EXPECT_EQ(d.out_flags, 0u) << "the request was withdrawn: no fault, no group";
+    EXPECT_EQ(ctx_.Counters().out_page_requests, 1u) << "raised once, not per restart";
+    EXPECT_EQ(ram_.At(kData)[0], 0x5a);
+    EXPECT_EQ(ctx_.PageResponse(dev_, ev.fault.prm.grpid, VSVA_PAGE_RESP_SUCCESS), -EINVAL);
+}
+
+TEST_F(PageRequest, SignalBeforeProgressIsEintrEvenWithSaRestart) {
+    SigRestart sr;
+    uint64_t v = 0;
+    struct vsva_emu_dma d = {};
+    std::atomic<int> rc{1};
+    std::thread t([&] { rc = ctx_.Dma(dev_, pasid_, kVa, &v, 8, VSVA_EMU_DMA_WAIT, &d); });
+    auto ev = NextRequest();
+    bool returned = SignalUntilReturn(t, rc, std::chrono::seconds(5));
+    if (!returned)
+        for (int i = 0; i < 50 && rc == 1; i++) {
+            ctx_.PageResponse(dev_, (ev.fault.prm.grpid + i) % 512, VSVA_PAGE_RESP_INVALID);
+            usleep(20000);
+        }
+    t.join();
+    EXPECT_TRUE(returned) << "the ioctl restarted instead of returning";
+    EXPECT_EQ(rc.load(), -EINTR);
+    EXPECT_EQ(ctx_.Counters().out_page_requests, 1u);
+}
+
+TEST_F(FaultQueue, RecreatedOnceTheFdIsClosed) {
+    Bind();
+    ASSERT_EQ(ctx_.FaultAlloc(&ffd_), 0);
+    int again = -1;
+    EXPECT_EQ(ctx_.FaultAlloc(&again), -EBUSY) << "one live queue per context";
+    Fault(kVa, 0); // a record nobody will read
+    close(ffd_);
+    ffd_ = -1;
+    ASSERT_EQ(ctx_.FaultAlloc(&ffd_), 0) << "the previous fd is gone";
+    EXPECT_EQ(ctx_.FaultAlloc(&again), -EBUSY);
+    Fault(kVa + k4K, 0);
+    ASSERT_EQ(fcntl(ffd_, F_SETFL, O_NONBLOCK), 0);
+    struct vsva_fault_event ev[4];
+    ASSERT_EQ(ReadEvents(ev, 4), 1) << "a fresh queue";
+    EXPECT_EQ(ev[0].fault.event.addr, kVa + k4K);
+    EXPECT_EQ(ev[0].seq, 0u);
+}
+
+TEST_F(PageRequest, NoPageRequestOnceTheFdIsClosed) {
+    close(ffd_);
+    ffd_ = -1;
+    struct vsva_emu_dma d = {};
+    uint64_t v;
+    // Nobody could answer: an unrecoverable fault, at once, even with WAIT.
+    std::atomic<int> rc{1};
+    std::thread t([&] { rc = ctx_.Dma(dev_, pasid_, kVa, &v, 8, VSVA_EMU_DMA_WAIT, &d); });
+    for (int i = 0; i < 300 && rc == 1; i++)
+        usleep(10000);
+    bool returned = rc != 1;
+    for (uint32_t g = 0; g < 512 && rc == 1; g++) // unblock a waiting DMA
+        ctx_.PageResponse(dev_, g, VSVA_PAGE_RESP_INVALID);
+    t.join();
+    ASSERT_TRUE(returned) << "the DMA waited for a request nobody can see";
+    ASSERT_EQ(rc.load(), 0);
+    EXPECT_EQ(d.out_flags, (uint32_t)VSVA_EMU_DMA_FAULTED);
+    ASSERT_EQ(ctx_.FaultAlloc(&ffd_), 0);
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, &v, 8, 0, &d), 0);
+    EXPECT_EQ(d.out_flags, (uint32_t)(VSVA_EMU_DMA_FAULTED | VSVA_EMU_DMA_PAGE_REQ));
+    EXPECT_EQ(ctx_.PageResponse(dev_, d.out_grpid, VSVA_PAGE_RESP_INVALID), 0);
+}
+
+TEST_F(FaultQueue, SecondNonBlockingReaderGetsEagain) {
+    Bind();
+    ASSERT_EQ(ctx_.FaultAlloc(&ffd_), 0);
+    // Reader 1 blocks inside read() holding the queue's reader lock.
+    std::atomic<int> r1{1};
+    struct vsva_fault_event ev1 = {};
+    std::thread t1([&] { r1 = ReadEvents(&ev1, 1); });
+    usleep(200000);
+    ASSERT_EQ(r1.load(), 1) << "reader 1 should be waiting";
+    ASSERT_EQ(fcntl(ffd_, F_SETFL, O_NONBLOCK), 0);
+    std::atomic<int> r2{1};
+    struct vsva_fault_event ev2 = {};
+    std::thread t2([&] { r2 = ReadEvents(&ev2, 1); });
+    for (int i = 0; i < 200 && r2 == 1; i++)
+        usleep(10000);
+    int second = r2.load();
+    // Wake everyone: one record per reader.
+    Fault(kVa, 0);
+    Fault(kVa + k4K, 0);
+    t2.join();
+    t1.join();
+    EXPECT_EQ(second, -EAGAIN) << "the O_NONBLOCK reader slept on the reader lock";
+    EXPECT_EQ(r1.load(), 1);
+}
+
+// A big pattern-filled argument: whatever stack the kernel copies it to
+// holds 0xa5 bytes afterwards (best effort: fills the ioctl path's stack).
+void SprayStack(const Ctx& ctx) {
+    std::vector<uint8_t> junk(4096, 0xa5);
+    auto* d = (struct vsva_emu_dma*)junk.data();
+    d->argsz = sizeof(*d);
+    d->flags = 0xa5a5a5a0; // unknown flags: copied in, then refused
+    for (int i = 0; i < 8; i++)
+        ioctl(ctx.fd(), VSVA_EMU_DMA, d);
+}
+
+bool AllZero(const void* p, size_t n) {
+    const uint8_t* b = (const uint8_t*)p;
+    for (size_t i = 0; i < n; i++)
+        if (b[i])
+            return false;
+    return true;
+}
+
+TEST_F(PageRequest, RecordBytesPastTheFieldsAreZero) {
+    // An unrecoverable record (walk fault on a table outside stage 2).
+    pt_->Pte(kVa, 2) = 0x7ff00000ull | kUser;
+    struct vsva_fault_event ev[2];
+    struct vsva_emu_dma d;
+    uint64_t v;
+    SprayStack(ctx_);
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa, &v, 8, 0, &d), 0);
+    EXPECT_EQ(d.out_flags, (uint32_t)VSVA_EMU_DMA_FAULTED);
+    ASSERT_EQ(ReadEvents(ev, 1), 1);
+    ASSERT_EQ(ev[0].fault.type, (uint32_t)VSVA_FAULT_DMA_UNRECOV);
+    EXPECT_EQ(ev[0].fault.padding, 0u);
+    const uint8_t* u = ev[0].fault.padding2;
+    EXPECT_TRUE(AllZero(u + sizeof(ev[0].fault.event), 56 - sizeof(ev[0].fault.event)))
+            << "the union's tail after an unrecoverable fault";
+    // A page request record (not present at another 2M region).
+    SprayStack(ctx_);
+    ASSERT_EQ(ctx_.Dma(dev_, pasid_, kVa + k2M, &v, 8, 0, &d), 0);
+    ASSERT_NE(d.out_flags & VSVA_EMU_DMA_PAGE_REQ, 0u);
+    ASSERT_EQ(ReadEvents(ev, 1), 1);
+    ASSERT_EQ(ev[0].fault.type, (uint32_t)VSVA_FAULT_PAGE_REQ);
+    EXPECT_EQ(ev[0].fault.padding, 0u);
+    EXPECT_TRUE(AllZero(ev[0].fault.prm.private_data, sizeof(ev[0].fault.prm.private_data)));
+    u = ev[0].fault.padding2;
+    EXPECT_TRUE(AllZero(u + sizeof(ev[0].fault.prm), 56 - sizeof(ev[0].fault.prm)))
+            << "the union's tail after a page request";
+    EXPECT_EQ(ctx_.PageResponse(dev_, d.out_grpid, VSVA_PAGE_RESP_INVALID), 0);
 }
 
 } // namespace

@@ -17,6 +17,7 @@ PKGS=(
 	gcc-multilib g++-multilib
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
+	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
 )
 
 # Fresh package lists first (always on CI, else when older than a day), so

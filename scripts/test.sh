@@ -202,6 +202,24 @@ echo "fuzz smoke: $((P - fuzz_p)) passed, $((F - fuzz_f)) failed"
 took "fuzz smoke"
 # --- end of the fuzz smoke -------------------------------------------------
 
+# --- packaging (tests/packaging/, issue 15; keep this block whole) ---
+# Packaging (issue 15; tests/packaging/run.sh): man pages render without
+#    warnings, the .debs build (dpkg-buildpackage) and pass lintian, DKMS
+#    builds the packaged sources for the stock kernel, and that module,
+#    real udev, the kvm-group permission check and the installed files run
+#    in a VM.  Counted from its "N passed, N failed" line.
+stage "packaging: man pages, .debs, lintian, DKMS, udev, installed files"
+"$VSVA_TOP/tests/packaging/run.sh" "$VSVA_BUILD" >"$out" 2>&1
+rc=$?
+cat "$out"
+if ! count_line "$out"; then
+	F=$((F + 1))
+elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then
+	F=$((F + 1))
+fi
+took "packaging"
+# --- end of packaging -----------------------------------------------------
+
 finish
 exit
 }

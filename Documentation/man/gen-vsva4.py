@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Generate vsva(4) from the sources so it cannot drift from them.
+
+    Documentation/man/gen-vsva4.py KERNEL_DOC >Documentation/man/vsva.4
+
+KERNEL_DOC is the kernel's scripts/kernel-doc (scripts/kernels.sh path debug
+src gives the tree).  From uapi/linux/vsva.h: the ioctl list (each
+"#define VSVA_X _IO(...)" with the struct defined before it) and, through
+"kernel-doc -man", the errno contract and every struct.  From kmod/*.c: the
+module parameters (module_param + MODULE_PARM_DESC).  The rest is the
+hand-written vsva.4.in.  tests/packaging/man.sh regenerates the page and
+fails when the committed vsva.4 differs.
+"""
+import os
+import re
+import subprocess
+import sys
+
+top = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+hdr = os.path.join(top, "uapi", "linux", "vsva.h")
+
+
+def esc(s):
+    return s.replace("\\", "\\e").replace("-", "\\-")
+
+
+def ioctls():
+    text = open(hdr).read()
+    out, last, summary = [], None, {}
+    for m in re.finditer(r"/\*\*\n \* struct (\w+) - (.*?)\n", text):
+        summary[m.group(1)] = m.group(2)
+    for line in text.splitlines():
+        m = re.match(r"struct (vsva_\w+) \{", line)
+        if m:
+            last = m.group(1)
+        m = re.match(r"#define (VSVA_\w+) _IO\(VSVA_TYPE, VSVA_CMD_BASE \+ (0x[0-9a-f]+)\)", line)
+        if m:
+            out.append((m.group(1), m.group(2), last))
+    lines = []
+    for name, nr, st in out:
+        lines += [".TP", f".B {esc(name)}",
+                  f"Number {nr}; argument:",
+                  f".BR \"struct {esc(st)}\" ;",
+                  esc(re.sub(r"^[A-Z_, ]+: ", "", summary.get(st, ""))) + "."]
+    return lines
+
+
+def params():
+    lines = []
+    for root, _, files in sorted(os.walk(os.path.join(top, "kmod"))):
+        for f in sorted(files):
+            if not f.endswith(".c"):
+                continue
+            t = open(os.path.join(root, f)).read()
+            for m in re.finditer(r"module_param(?:_named)?\((\w+),\s*(?:\w+,\s*)?(\w+),\s*(0\d+)\);\s*"
+                                 r"MODULE_PARM_DESC\(\w+,\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+)\);", t):
+                desc = "".join(re.findall(r"\"((?:[^\"\\]|\\.)*)\"", m.group(4)))
+                lines += [".TP", f".BR {m.group(1)} \" (\" {m.group(2)} \", mode {m.group(3)})\"",
+                          esc(desc) + "."]
+    return lines
+
+
+def kdoc(kernel_doc):
+    env = dict(os.environ, KBUILD_BUILD_TIMESTAMP="2026-12-01")
+    raw = subprocess.run(["perl", kernel_doc, "-man", hdr], check=True, env=env,
+                         capture_output=True, text=True).stdout.splitlines()
+    lines, first, name_next = [], True, False
+    for line in raw:
+        if line.startswith(".TH"):
+            # One kernel-doc item: a sub-section of STRUCTURES (the DOC:
+            # section, first, is the errno contract).
+            if not first:
+                lines.append(".PP")
+            first = False
+            continue
+        if name_next:
+            name_next = False
+            m = re.match(r"(struct \w+|\w+) \\- (.*)", line)
+            if m:
+                lines += [f".SS \"{m.group(1)}\"", m.group(2)]
+            else:
+                lines += [".SS " + line]
+            continue
+        if line == ".SH NAME":
+            name_next = True
+            continue
+        if line == ".SH SYNOPSIS":
+            lines.append(".PP")
+            continue
+        m = re.match(r'\.SH "?([^"]*)"?$', line)
+        if m:
+            if m.group(1).startswith("General rules"):
+                lines.append(".SH ERRORS")
+                lines.append(".I " + m.group(1) + ".")
+                lines.append(".PP")
+            else:
+                lines += [".PP", f".I {m.group(1)}"]
+            continue
+        if line == ".BI \"":
+            continue
+        if line.startswith(".IP ") and line.endswith(" 12"):
+            line = line[:-3] + " 4"
+        lines.append(line)
+    # kernel-doc -man leaves the reST literal quotes (``) in, half paired.
+    lines = [l.replace("``", "") for l in lines]
+    # The DOC section first (ERRORS), the items under STRUCTURES.
+    i = next(n for n, l in enumerate(lines) if l.startswith(".SS "))
+    # Its "- " lines are a list; a capitalised line after one ends it.
+    errors, in_list = [], False
+    for l in lines[:i]:
+        if l.startswith("- "):
+            errors += [".IP \\(bu 2", l[2:]]
+            in_list = True
+        elif in_list and re.match(r"[A-Z]", l) and errors[-1][-1:] in ".;:":
+            errors += [".PP", l]
+            in_list = False
+        else:
+            errors.append(l)
+    return errors, lines[i:]
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    errors, structs = kdoc(sys.argv[1])
+    tmpl = open(os.path.join(top, "Documentation", "man", "vsva.4.in")).read().splitlines()
+    out = [".\\\" Generated by Documentation/man/gen-vsva4.py from uapi/linux/vsva.h,",
+           ".\\\" kmod/*.c and vsva.4.in: do not edit.  Regenerate after changing them."]
+    for line in tmpl:
+        if line == "@IOCTLS@":
+            out += ioctls()
+        elif line == "@ERRORS@":
+            out += errors
+        elif line == "@STRUCTURES@":
+            out += structs
+        elif line == "@PARAMETERS@":
+            out += params()
+        else:
+            out.append(line)
+    print("\n".join(out))
+
+
+main()

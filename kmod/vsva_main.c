@@ -803,3 +803,5 @@ module_init(vsva_init);
 module_exit(vsva_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("guest Shared Virtual Addressing on a nested IOMMU");
+/* Keep in step with VSVA_MODULE_VERSION (gives modinfo a srcversion too). */
+MODULE_VERSION("0.1.0");

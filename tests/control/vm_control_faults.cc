@@ -34,14 +34,14 @@ namespace {
 
 const char* const kFailNth = "/proc/thread-self/fail-nth";
 
-constexpr uint64_t kRamGpa = 0x100000;    // guest RAM: 1 MiB .. 5 MiB
+constexpr uint64_t kRamGpa = 0x100000; // guest RAM: 1 MiB .. 5 MiB
 constexpr uint64_t kRamLen = 4ull << 20;
-constexpr uint64_t kPool = 0x100000;      // page tables: 1 .. 2 MiB
+constexpr uint64_t kPool = 0x100000; // page tables: 1 .. 2 MiB
 constexpr uint64_t kPoolEnd = 0x200000;
-constexpr uint64_t kData = 0x300000;      // data pages
+constexpr uint64_t kData = 0x300000; // data pages
 constexpr uint64_t kVa = 0x7f1200000000ull;
 constexpr uint64_t kUnmappedVa = kVa + (1ull << 21); // no PTE: faults
-constexpr uint64_t kSpareGpa = 0x40000000; // MAP/UNMAP sweeps
+constexpr uint64_t kSpareGpa = 0x40000000;           // MAP/UNMAP sweeps
 
 int count_fds() {
     int n = 0;
@@ -130,9 +130,9 @@ protected:
         std::istringstream in(ctx_debugfs(ctx));
         std::string line, out;
         while (std::getline(in, line)) {
-            static const char* const skip[] = {"payload_copies", "invalidations", "emu: ",
-                                               "iotlb hits",     "devtlb hits",   "pasid-cache hits",
-                                               "walks "};
+            static const char* const skip[] = {
+                    "payload_copies", "invalidations",    "emu: ", "iotlb hits",
+                    "devtlb hits",    "pasid-cache hits", "walks "};
             bool drop = false;
             for (const char* p : skip)
                 drop |= line.rfind(p, 0) == 0;
@@ -305,26 +305,26 @@ protected:
     void Attach() {
         uint32_t d = 0;
         sweep("attach",
-              {nullptr, [&] { return attach(fd, rid(0, 0x10, 0), dom, &d, VSVA_ATTACH_ENABLE_ATS); },
+              {nullptr,
+               [&] { return attach(fd, rid(0, 0x10, 0), dom, &d, VSVA_ATTACH_ENABLE_ATS); },
                [&] { EXPECT_EQ(detach(fd, d), 0); }});
     }
 
     void Detach() {
         uint32_t d = 0;
         bool have = false;
-        sweep("detach", {[&] {
-                             if (!have) {
-                                 ASSERT_EQ(attach(fd, rid(0, 0x10, 0), dom, &d,
-                                                  VSVA_ATTACH_ENABLE_ATS),
-                                           0);
-                             }
-                             have = true;
-                         },
-                         [&] {
-                             int rc = detach(fd, d);
-                             have = rc != 0;
-                             return rc;
-                         }});
+        sweep("detach",
+              {[&] {
+                   if (!have) {
+                       ASSERT_EQ(attach(fd, rid(0, 0x10, 0), dom, &d, VSVA_ATTACH_ENABLE_ATS), 0);
+                   }
+                   have = true;
+               },
+               [&] {
+                   int rc = detach(fd, d);
+                   have = rc != 0;
+                   return rc;
+               }});
     }
 
     void PasidAlloc() {
@@ -431,8 +431,8 @@ protected:
         std::vector<uint8_t> buf(3 * dp::k4K, 0x5a);
         sweep(name, {nullptr, [&] {
                          struct vsva_emu_dma d;
-                         int rc = ctx_.Dma(dev_a, pasid_a, kVa + 100, buf.data(), buf.size(),
-                                           flags, &d);
+                         int rc = ctx_.Dma(dev_a, pasid_a, kVa + 100, buf.data(), buf.size(), flags,
+                                           &d);
                          if (!rc) {
                              EXPECT_EQ(d.out_flags, 0u);
                              EXPECT_EQ(d.out_done, buf.size());
@@ -507,8 +507,12 @@ protected:
 };
 
 #define SWEEP_TEST(name, ...)                                                                      \
-    TEST_F(FailNth, name) { name(__VA_ARGS__); }                                                   \
-    TEST_F(FailNthUnderLoad, name) { name(__VA_ARGS__); }
+    TEST_F(FailNth, name) {                                                                        \
+        name(__VA_ARGS__);                                                                         \
+    }                                                                                              \
+    TEST_F(FailNthUnderLoad, name) {                                                               \
+        name(__VA_ARGS__);                                                                         \
+    }
 
 SWEEP_TEST(GetInfo)
 SWEEP_TEST(DomainAlloc)
@@ -526,8 +530,12 @@ SWEEP_TEST(InvalidateBatch)
 SWEEP_TEST(FaultAlloc)
 SWEEP_TEST(PageResponse)
 SWEEP_TEST(EmuDma, VSVA_EMU_DMA_WRITE, "emu_dma_write")
-TEST_F(FailNth, EmuDmaRead) { EmuDma(0, "emu_dma_read"); }
-TEST_F(FailNthUnderLoad, EmuDmaRead) { EmuDma(0, "emu_dma_read"); }
+TEST_F(FailNth, EmuDmaRead) {
+    EmuDma(0, "emu_dma_read");
+}
+TEST_F(FailNthUnderLoad, EmuDmaRead) {
+    EmuDma(0, "emu_dma_read");
+}
 SWEEP_TEST(EmuDmaPageRequest)
 SWEEP_TEST(EmuPasidEntry)
 SWEEP_TEST(EmuCounters)

@@ -82,7 +82,8 @@ int tracked(Shared* sh, int t, F&& f) {
         fail(3);
     if (ctx.PasidAlloc(&pasid_a) || ctx.PasidAlloc(&pasid_b) || ctx.PasidAlloc(&pasid_c))
         fail(4);
-    if (ctx.Bind(dev_b, pasid_b, pt.root(), pt.aw()) || ctx.Bind(dev_a, pasid_a, pt.root(), pt.aw()))
+    if (ctx.Bind(dev_b, pasid_b, pt.root(), pt.aw()) ||
+        ctx.Bind(dev_a, pasid_a, pt.root(), pt.aw()))
         fail(5);
     if (ctx.FaultAlloc(&ffd))
         fail(6);
@@ -98,12 +99,10 @@ int tracked(Shared* sh, int t, F&& f) {
             if (i % 4 == 0) {
                 uint32_t p;
                 rc |= tracked(sh, 0, [&] { return ctx.PasidAlloc(&p); });
-                rc |= tracked(sh, 0, [&] {
-                    return ctx.Bind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN);
-                });
-                rc |= tracked(sh, 0, [&] {
-                    return ctx.Unbind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN);
-                });
+                rc |= tracked(sh, 0,
+                              [&] { return ctx.Bind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN); });
+                rc |= tracked(sh, 0,
+                              [&] { return ctx.Unbind(dom, p, root, aw, 0, VSVA_TARGET_DOMAIN); });
                 rc |= tracked(sh, 0, [&] { return pasid_free(ctx.fd(), p); });
             }
             sh->errors[0] += rc != 0;
@@ -144,8 +143,8 @@ int tracked(Shared* sh, int t, F&& f) {
             });
             uint32_t wait = i % 2 ? VSVA_EMU_DMA_WAIT : 0;
             int r = tracked(sh, 2, [&] {
-                return ctx.Dma(dev_a, pasid_a, kUnmappedVa + (i % 8) * dp::k4K, buf.data(), 8,
-                               wait, &d);
+                return ctx.Dma(dev_a, pasid_a, kUnmappedVa + (i % 8) * dp::k4K, buf.data(), 8, wait,
+                               &d);
             });
             rc |= r && r != -EINTR;
             sh->errors[2] += rc != 0;
@@ -206,8 +205,8 @@ TEST(KillUnderLoad, FiftyKillsLeaveNothing) {
     VSVA_REQUIRE_DEV();
     VSVA_REQUIRE_DEBUGFS();
     ASSERT_EQ(leftovers(), "") << "not clean before the test";
-    auto* sh = static_cast<Shared*>(
-            mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    auto* sh = static_cast<Shared*>(mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE,
+                                         MAP_SHARED | MAP_ANONYMOUS, -1, 0));
     ASSERT_NE(sh, MAP_FAILED);
     unsigned seed = (unsigned)std::chrono::steady_clock::now().time_since_epoch().count();
     std::printf("seed %u\n", seed);

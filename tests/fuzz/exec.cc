@@ -1106,8 +1106,8 @@ void Exec::finish_prog() {
         if (!w.th.joinable())
             continue;
         std::unique_lock<std::mutex> lk(w.m);
-        bool ok = w.cv.wait_for(lk, std::chrono::milliseconds(20),
-                                [&] { return !w.has && !w.busy; });
+        bool ok =
+                w.cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return !w.has && !w.busy; });
         for (int k = 0; !ok && k < 10; k++) {
             pthread_kill(w.handle, SIGUSR1);
             ok = w.cv.wait_for(lk, std::chrono::milliseconds(50),

@@ -1097,31 +1097,30 @@ void Exec::dispatch(const Call& c, size_t idx) {
     w.cv.notify_all();
 }
 
+// Workers stay alive across programs (their KCOV stays enabled): a
+// program ends when each of them is idle again.
 void Exec::finish_prog() {
-    using namespace std::chrono_literals;
     bool stuck = false;
     for (unsigned t = 1; t < kMaxThreads; t++) {
         Worker& w = workers[t];
         if (!w.th.joinable())
             continue;
         std::unique_lock<std::mutex> lk(w.m);
-        w.stop = true;
-        w.cv.notify_all();
-        bool ok = w.cv.wait_for(lk, 20ms, [&] { return w.done; });
+        bool ok =
+                w.cv.wait_for(lk, std::chrono::milliseconds(20), [&] { return !w.has && !w.busy; });
         for (int k = 0; !ok && k < 10; k++) {
             pthread_kill(w.handle, SIGUSR1);
-            ok = w.cv.wait_for(lk, 50ms, [&] { return w.done; });
+            ok = w.cv.wait_for(lk, std::chrono::milliseconds(50),
+                               [&] { return !w.has && !w.busy; });
         }
-        lk.unlock();
-        if (ok)
-            w.th.join();
-        else
+        if (!ok)
             stuck = true;
     }
     for (pid_t pid : children) {
         int st;
-        for (int k = 0; k < 20 && waitpid(pid, &st, WNOHANG) == 0; k++)
-            usleep(10000);
+        // Up to 200 ms for a child running the rest of the program.
+        for (int k = 0; k < 400 && waitpid(pid, &st, WNOHANG) == 0; k++)
+            usleep(500);
         if (kill(pid, SIGKILL) == 0)
             waitpid(pid, &st, 0);
     }
@@ -1139,17 +1138,30 @@ void Exec::finish_prog() {
     objs.clear();
 }
 
+static uint64_t ns_now() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
 void Exec::run_prog() {
+    uint64_t t0 = ns_now();
     std::memset(ram, 0, kRamSize);
     vfds.push_back(open("/dev/vsva", O_RDWR | O_CLOEXEC));
     objs.emplace_back();
     cover_begin(0);
+    uint64_t t1 = ns_now();
     for (uint32_t k = 0; k < shm->ncalls && k < kMaxCalls; k++)
         dispatch(shm->calls[k], k);
     if (forked_child)
         _exit(0);
-    cover_end(0);
+    uint64_t t2 = ns_now();
     finish_prog();
+    cover_end(0);
+    uint64_t t3 = ns_now();
+    shm->ns_setup.fetch_add(t1 - t0, std::memory_order_relaxed);
+    shm->ns_calls.fetch_add(t2 - t1, std::memory_order_relaxed);
+    shm->ns_finish.fetch_add(t3 - t2, std::memory_order_relaxed);
 }
 
 } // namespace

@@ -19,6 +19,10 @@ struct Shm {
     std::atomic<uint64_t> calls_done;
     std::atomic<uint32_t> cur_call; // index of the last call started
     uint32_t ncalls;
+    // Time spent by the executor, in ns (see vsva-fuzz's "phases" line):
+    // setup (RAM reset, open), calls (the dispatch loop), finish (waiting
+    // for workers and forked children, closing fds).
+    std::atomic<uint64_t> ns_setup, ns_calls, ns_finish;
     Call calls[kMaxCalls];
 };
 

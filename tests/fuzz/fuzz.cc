@@ -193,8 +193,12 @@ struct Executor {
     int req = -1, resp = -1;
     Shm* shm = nullptr;
     ExecConfig cfg;
+    uint64_t starts = 0;
 
+    double start_s = 0, reap_s = 0;
     void start() {
+        starts++;
+        double ts = now();
         int a[2], b[2];
         if (pipe2(a, O_CLOEXEC) || pipe2(b, O_CLOEXEC)) {
             std::perror("pipe");
@@ -211,6 +215,7 @@ struct Executor {
         close(b[1]);
         req = a[1];
         resp = b[0];
+        start_s += now() - ts;
     }
     void reap(bool kill_it) {
         if (pid <= 0)
@@ -245,13 +250,28 @@ struct Executor {
             return 2;
         }
         int st = 0;
+        double tw = now();
         waitpid(pid, &st, 0);
+        reap_s += now() - tw;
         close(req);
         close(resp);
         pid = -1;
         *status = st;
         return 1;
     }
+};
+
+// Seconds spent in each phase of the fuzzer's loop.
+struct Phases {
+    uint64_t stuck = 0;
+    double gen = 0, exec = 0, exec_died = 0, cover = 0, kmsg = 0, keep = 0;
+};
+
+struct Timed {
+    double* acc;
+    double t;
+    explicit Timed(double* a) : acc(a), t(now()) {}
+    ~Timed() { *acc += now() - t; }
 };
 
 struct Entry {
@@ -263,6 +283,7 @@ struct Fuzzer {
     Options o;
     Rng rng{1};
     Coverage cov;
+    Phases ph;
     Kmsg kmsg;
     Executor ex;
     std::vector<Entry> corpus;
@@ -373,19 +394,30 @@ struct Fuzzer {
         if (o.verbose)
             std::printf("fuzz: program %" PRIu64 ":\n%s", execs, to_text(p).c_str());
         int st = 0;
+        double ta = now();
         int r = ex.run(p, &st);
         last_done = now();
+        ph.exec += last_done - ta;
+        if (r != 0) {
+            ph.exec_died += last_done - ta;
+            if (r == 1 && WIFEXITED(st) && WEXITSTATUS(st) == 3)
+                ph.stuck++;
+        }
         std::lock_guard<std::mutex> g(out_mu);
         execs++;
         size_t fresh = 0;
+        double tb = now();
         if (cov.on)
             for (unsigned t = 0; t < kMaxThreads; t++) {
                 fresh += cov.add(ex.cfg.kcov_area[t]);
                 // A thread the next program does not start leaves it empty.
                 __atomic_store_n(&ex.cfg.kcov_area[t][0], 0, __ATOMIC_RELAXED);
             }
+        double tc = now();
+        ph.cover += tc - tb;
         bool hit = false;
         auto lines = kmsg.poll(&hit);
+        ph.kmsg += now() - tc;
         if (r == 1 && WIFSIGNALED(st) && WTERMSIG(st) != SIGKILL) {
             std::printf("fuzz: the executor died by signal %d\n", WTERMSIG(st));
             hit = true;
@@ -407,6 +439,7 @@ struct Fuzzer {
     }
 
     void keep(const Prog& p) {
+        Timed tm(&ph.keep);
         corpus.push_back({p, 0});
         kept++;
         if (o.corpus_out.empty())
@@ -424,7 +457,27 @@ struct Fuzzer {
                     " edges=%zu vsva-edges=%zu corpus=%zu reports=%d\n",
                     el, calls, el > 0 ? calls / el : 0.0, execs, cov.n_all, cov.n_mod,
                     corpus.size(), reports);
+        print_phases();
         std::fflush(stdout);
+    }
+
+    // Where the time went, in microseconds per program (execs), so that a
+    // slow run can be told from a slow kernel.
+    void print_phases() {
+        if (!execs)
+            return;
+        double n = static_cast<double>(execs) / 1e6;
+        double setup = static_cast<double>(ex.shm->ns_setup.load()) / 1e9;
+        double calls = static_cast<double>(ex.shm->ns_calls.load()) / 1e9;
+        double fin = static_cast<double>(ex.shm->ns_finish.load()) / 1e9;
+        double total = now() - t0;
+        std::printf("fuzz: phases us/prog: total=%.0f gen=%.0f exec=%.0f [setup=%.0f calls=%.0f "
+                    "finish=%.0f pipe+restart=%.0f] cover=%.0f kmsg=%.0f keep=%.0f "
+                    "executor-starts=%" PRIu64 " (fork %.0f, programs that ended it %.0f, of which "
+                    "waitpid %.0f; %" PRIu64 " stuck)\n",
+                    total / n, ph.gen / n, ph.exec / n, setup / n, calls / n, fin / n,
+                    (ph.exec - setup - calls - fin) / n, ph.cover / n, ph.kmsg / n, ph.keep / n,
+                    ex.starts, ex.start_s / n, ph.exec_died / n, ex.reap_s / n, ph.stuck);
     }
 
     bool stop() const { return reports && !o.keep_going; }
@@ -485,6 +538,7 @@ struct Fuzzer {
                 next += o.interval;
             }
             Prog p;
+            double tg = now();
             if (!corpus.empty() && !rng.one_in(cov.on ? 10 : 3)) {
                 Entry& e = corpus[rng.one_in(2)
                                           ? corpus.size() - 1 -
@@ -497,6 +551,7 @@ struct Fuzzer {
             } else {
                 p = gen_prog(rng, o.threads);
             }
+            ph.gen += now() - tg;
             if (run(p) && cov.on)
                 keep(p);
         }

@@ -491,9 +491,21 @@ out_put_fd:
 	return rc;
 }
 
+/*
+ * A DMA cannot be undone, but the page request a DMA without WAIT leaves
+ * pending can: when the caller cannot learn its group (the output does not
+ * reach it), the request is withdrawn if nobody has read it yet.
+ */
 static int vsva_emu_dma_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_emu_dma(ucmd->ctx, ucmd->cmd);
+	int rc = vsva_emu_dma(ucmd->ctx, ucmd->cmd);
+
+	if (rc)
+		return rc;
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc)
+		vsva_emu_dma_abort(ucmd->ctx, ucmd->cmd);
+	return rc;
 }
 
 static int vsva_emu_pasid_entry_ioctl(struct vsva_ucmd *ucmd)
@@ -662,8 +674,8 @@ static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
 			    struct vsva_fault_alloc, __reserved),
 	VSVA_IOCTL_OP_ERR(VSVA_PAGE_RESPONSE, vsva_page_response_ioctl,
 			  struct vsva_nesting_op, __reserved),
-	VSVA_IOCTL_OP(VSVA_EMU_DMA, vsva_emu_dma_ioctl, struct vsva_emu_dma,
-		      out_fault),
+	VSVA_IOCTL_OP_NOOUT(VSVA_EMU_DMA, vsva_emu_dma_ioctl, struct vsva_emu_dma,
+			    out_fault),
 	VSVA_IOCTL_OP(VSVA_EMU_PASID_ENTRY, vsva_emu_pasid_entry_ioctl,
 		      struct vsva_emu_pasid_entry, __reserved),
 	VSVA_IOCTL_OP(VSVA_EMU_COUNTERS, vsva_emu_counters_ioctl,

@@ -44,6 +44,11 @@ void vsva_emu_fault_abort(struct vsva_ctx *ctx, struct file *file);
 /* VSVA_EMU_DMA, VSVA_EMU_PASID_ENTRY handlers. */
 /* Called WITHOUT ctx->lock (see above). */
 int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd);
+/*
+ * @cmd's output could not be returned: withdraw the page request it left
+ * pending (no WAIT), if its record is still unread.  Takes ctx->lock.
+ */
+void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd);
 int vsva_emu_pasid_entry(struct vsva_ctx *ctx,
 			 struct vsva_emu_pasid_entry *cmd);
 

@@ -335,6 +335,60 @@ int emu_prq_wait(struct vsva_ctx *ctx, struct emu_prq *prq, u32 *code)
 	return rc;
 }
 
+/**
+ * emu_prq_withdraw() - take back a page request nobody has seen
+ * @ctx: the context; ctx->lock held (no response can race with us)
+ * @dev_id: the device's id
+ * @dev_tag: the device's tag
+ * @grpid: the request's group
+ *
+ * Withdrawn only when the request is pending without a waiter and its
+ * record is the newest one still queued: then no reader has seen it, and
+ * the queue (count, sequence, lost count) is put back as it was.
+ *
+ * Return: true when withdrawn.
+ */
+bool emu_prq_withdraw(struct vsva_ctx *ctx, u32 dev_id, u64 dev_tag,
+		      u32 grpid)
+{
+	struct emu_ctx *ec = emu_ctx(ctx);
+	struct vsva_fault_event *ev;
+	struct emu_prq *prq;
+	struct emu_fq *fq;
+	bool ok = false;
+
+	lockdep_assert_held(&ctx->lock);
+	if (!ec || !ec->fq)
+		return false;
+	fq = ec->fq;
+	spin_lock(&ec->prq_lock);
+	prq = emu_prq_find(ec, dev_tag, grpid);
+	if (!prq || prq->waiter)
+		goto out;
+	spin_lock(&fq->lock);
+	if (fq->count) {
+		ev = &fq->ring[(fq->head + fq->count - 1) % EMU_FQ_DEPTH];
+		if (ev->dev_id == dev_id &&
+		    ev->fault.type == VSVA_FAULT_PAGE_REQ &&
+		    ev->fault.prm.grpid == grpid) {
+			if (ev->flags & VSVA_FAULT_EVENT_LOST)
+				fq->lost = ev->lost;
+			fq->count--;
+			fq->seq--;
+			ok = true;
+		}
+	}
+	spin_unlock(&fq->lock);
+	if (ok) {
+		list_del(&prq->node);
+		ec->nr_prqs--;
+		kfree(prq);
+	}
+out:
+	spin_unlock(&ec->prq_lock);
+	return ok;
+}
+
 /* Answer INVALID every pending request of a device (and PASID). */
 void emu_prq_cancel(struct vsva_ctx *ctx, u64 dev_tag, u32 pasid,
 		    bool all_pasids)

@@ -296,6 +296,8 @@ int emu_prq_queue(struct vsva_ctx *ctx, struct vsva_device *dev, u32 pasid,
 void emu_prq_cancel(struct vsva_ctx *ctx, u64 dev_tag, u32 pasid,
 		    bool all_pasids);
 int emu_prq_wait(struct vsva_ctx *ctx, struct emu_prq *prq, u32 *code);
+bool emu_prq_withdraw(struct vsva_ctx *ctx, u32 dev_id, u64 dev_tag,
+		      u32 grpid);
 int emu_page_response(struct vsva_device *dev,
 		      const struct vsva_page_response *msg,
 		      struct vsva_errmsg *err);

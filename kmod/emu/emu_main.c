@@ -658,6 +658,22 @@ out_put:
 	return rc;
 }
 
+void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd)
+{
+	struct vsva_device *dev;
+
+	if (!(cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ) ||
+	    (cmd->flags & VSVA_EMU_DMA_WAIT))
+		return;
+	mutex_lock(&ctx->lock);
+	dev = vsva_device_find(ctx, cmd->dev_id);
+	if (dev && emu_dev(dev) &&
+	    emu_prq_withdraw(ctx, dev->obj.id, emu_dev(dev)->tag,
+			     cmd->out_grpid))
+		atomic64_dec(&ctx->counters.page_requests);
+	mutex_unlock(&ctx->lock);
+}
+
 /* ---- views ------------------------------------------------------------- */
 
 int vsva_emu_pasid_entry(struct vsva_ctx *ctx,

@@ -126,7 +126,9 @@ protected:
     // The context's observable state, without the statistics of attempts
     // and of caches (lookups, fills, payload copies, invalidations handled).
     std::string state() {
-        static const std::regex devtlb(" devtlb [0-9]+/");
+        // Cache occupancy is a statistic too: the second thread's DMAs
+        // fill the caches while a sweep runs.
+        static const std::regex occupancy(" (devtlb|iotlb|pasid-cache) [0-9]+/");
         std::istringstream in(ctx_debugfs(ctx));
         std::string line, out;
         while (std::getline(in, line)) {
@@ -137,7 +139,7 @@ protected:
             for (const char* p : skip)
                 drop |= line.rfind(p, 0) == 0;
             if (!drop)
-                out += std::regex_replace(line, devtlb, " devtlb _/") + "\n";
+                out += std::regex_replace(line, occupancy, " $1 _/") + "\n";
         }
         for (auto& [k, v] : vsva_summary())
             out += "summary " + k + " " + std::to_string(v) + "\n";
@@ -427,18 +429,28 @@ protected:
                                 }});
     }
 
+    // A DMA that stops after moving bytes (an injected failure past the
+    // first page) reports them: success with out_done short of the length
+    // (Documentation/uapi.md, EMU_DMA).  The sweep's last call moves all.
     void EmuDma(uint32_t flags, const char* name) {
         std::vector<uint8_t> buf(3 * dp::k4K, 0x5a);
+        uint64_t last_done = 0;
+        int partial = 0;
         sweep(name, {nullptr, [&] {
                          struct vsva_emu_dma d;
                          int rc = ctx_.Dma(dev_a, pasid_a, kVa + 100, buf.data(), buf.size(), flags,
                                            &d);
                          if (!rc) {
                              EXPECT_EQ(d.out_flags, 0u);
-                             EXPECT_EQ(d.out_done, buf.size());
+                             EXPECT_LE(d.out_done, buf.size());
+                             EXPECT_GT(d.out_done, 0u);
+                             partial += d.out_done < buf.size();
+                             last_done = d.out_done;
                          }
                          return rc;
                      }});
+        EXPECT_EQ(last_done, buf.size()) << name << ": the uninjected call moves everything";
+        std::printf("  %s: %d partial result(s)\n", name, partial);
     }
 
     // A DMA that queues a page request: a failed call must not leave the

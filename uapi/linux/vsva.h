@@ -805,12 +805,19 @@ struct vsva_fault_event {
  * @len: bytes, at most 1 MiB
  * @buf_uptr: the caller's buffer: the source of a write, the destination
  *            of a read
- * @out_done: bytes moved before a fault (all of @len on success)
- * @out_flags: VSVA_EMU_DMA_FAULTED, VSVA_EMU_DMA_PAGE_REQ
+ * @out_done: bytes moved (all of @len when nothing stopped the transfer)
+ * @out_flags: VSVA_EMU_DMA_FAULTED, VSVA_EMU_DMA_PAGE_REQ: the last fault
+ *             only (a fault a page response resolved is not reported)
  * @out_grpid: the page request group, with %VSVA_EMU_DMA_PAGE_REQ
  * @out_fault: the fault, when %VSVA_EMU_DMA_FAULTED
  *
  * A fault is not an error: the call succeeds and says where it stopped.
+ * Bytes once moved are never lost: an error after the first byte (an
+ * unreadable buffer, no memory, a signal while waiting for a page
+ * response) ends the call with success and @out_done short of @len; an
+ * errno means nothing moved.  A signal never restarts the transfer.  When
+ * the outputs cannot be written back (-EFAULT), a page request the call
+ * queued without %VSVA_EMU_DMA_WAIT is withdrawn if no reader has read it.
  */
 struct vsva_emu_dma {
 	__u32 argsz;

@@ -372,34 +372,58 @@ static u64 vsva_s2_release(struct vsva_ctx *ctx, struct vsva_domain *dom,
 	return bytes;
 }
 
-int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
-		  u64 length, u64 *unmapped, struct vsva_errmsg *err)
+/*
+ * The one rule of VSVA_UNMAP, shared by the preview and the unmap so they
+ * can never disagree: every VSVA_MAP range lying entirely inside [@gpa,
+ * @gpa + @length) goes, and a range straddling an edge refuses the whole
+ * call (a range's chunks are never split).  0 and the bytes that would go
+ * in *@bytes, or -EINVAL.  The caller holds @dom's s2_lock.
+ */
+static int vsva_s2_unmap_check(struct vsva_domain *dom, u64 gpa, u64 length,
+			       u64 *bytes, struct vsva_errmsg *err)
 {
-	struct vsva_s2_map *map, *tmp;
-	LIST_HEAD(gone);
+	struct vsva_s2_map *map;
 	u64 end = gpa + length;
 
-	lockdep_assert_held(&ctx->lock);
-	*unmapped = 0;
+	lockdep_assert_held(&dom->s2_lock);
+	*bytes = 0;
 	if (!PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(length) || !length ||
 	    end < gpa) {
 		vsva_err(err, "unmap: gpa 0x%llx length 0x%llx must be 4 KiB aligned and non-empty",
 			 gpa, length);
 		return -EINVAL;
 	}
-
-	down_write(&dom->s2_lock);
 	list_for_each_entry(map, &dom->maps, node) {
 		u64 mend = map->range_gpa + map->range_len;
 
 		if (mend <= gpa || map->range_gpa >= end)
 			continue;
 		if (map->range_gpa < gpa || mend > end) {
-			up_write(&dom->s2_lock);
 			vsva_err(err, "unmap: mapping [0x%llx, 0x%llx) straddles the edge of [0x%llx, 0x%llx)",
 				 map->range_gpa, mend, gpa, end);
+			*bytes = 0;
 			return -EINVAL;
 		}
+		*bytes += (u64)map->npages << PAGE_SHIFT;
+	}
+	return 0;
+}
+
+int vsva_s2_unmap(struct vsva_ctx *ctx, struct vsva_domain *dom, u64 gpa,
+		  u64 length, u64 *unmapped, struct vsva_errmsg *err)
+{
+	struct vsva_s2_map *map, *tmp;
+	LIST_HEAD(gone);
+	u64 end = gpa + length, bytes;
+	int rc;
+
+	lockdep_assert_held(&ctx->lock);
+	*unmapped = 0;
+	down_write(&dom->s2_lock);
+	rc = vsva_s2_unmap_check(dom, gpa, length, &bytes, err);
+	if (rc) {
+		up_write(&dom->s2_lock);
+		return rc;
 	}
 	list_for_each_entry_safe(map, tmp, &dom->maps, node) {
 		if (map->range_gpa >= gpa && map->range_gpa < end) {
@@ -437,34 +461,11 @@ int vsva_s2_unmap_bytes(struct vsva_ctx *ctx, struct vsva_domain *dom,
 			u64 gpa, u64 length, u64 *bytes,
 			struct vsva_errmsg *err)
 {
-	struct vsva_s2_map *map;
-	u64 end = gpa + length;
-	int rc = 0;
+	int rc;
 
 	lockdep_assert_held(&ctx->lock);
-	*bytes = 0;
-	if (!PAGE_ALIGNED(gpa) || !PAGE_ALIGNED(length) || !length ||
-	    end < gpa) {
-		vsva_err(err, "unmap: gpa 0x%llx length 0x%llx must be 4 KiB aligned and non-empty",
-			 gpa, length);
-		return -EINVAL;
-	}
 	down_read(&dom->s2_lock);
-	list_for_each_entry(map, &dom->maps, node) {
-		u64 mend = map->gpa + ((u64)map->npages << PAGE_SHIFT);
-
-		if (mend <= gpa || map->gpa >= end)
-			continue;
-		if (map->gpa < gpa || mend > end) {
-			vsva_err(err, "unmap: mapping [0x%llx, 0x%llx) straddles the edge of [0x%llx, 0x%llx)",
-				 map->gpa, mend, gpa, end);
-			rc = -EINVAL;
-			break;
-		}
-		*bytes += mend - map->gpa;
-	}
+	rc = vsva_s2_unmap_check(dom, gpa, length, bytes, err);
 	up_read(&dom->s2_lock);
-	if (rc)
-		*bytes = 0;
 	return rc;
 }

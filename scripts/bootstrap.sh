@@ -18,6 +18,7 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
+	gnuplot-nox
 )
 
 # Fresh package lists first (always on CI, else when older than a day), so

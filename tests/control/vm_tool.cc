@@ -56,8 +56,8 @@ public:
 
 private:
     void ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' ||
-                                  s_[i_] == '\r'))
+        while (i_ < s_.size() &&
+               (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\t' || s_[i_] == '\r'))
             i_++;
     }
     bool lit(const char* w) {
@@ -237,7 +237,8 @@ TEST_F(Tool, StatShowsTheContext) {
     // 00:02.0 has ATS: its first read missed the device TLB, the second hit.
     EXPECT_TRUE(has(text, "devtlb          50.0% (1 hits, 1 misses)")) << text;
     EXPECT_TRUE(std::regex_search(
-            text, std::regex(R"(pasid-cache +[0-9]+\.[0-9]% \([1-9][0-9]* hits, [1-9][0-9]* misses\))")))
+            text,
+            std::regex(R"(pasid-cache +[0-9]+\.[0-9]% \([1-9][0-9]* hits, [1-9][0-9]* misses\))")))
             << text;
 
     std::string json = run("vsva stat --json --ctx " + sid, &st);
@@ -307,16 +308,15 @@ TEST_F(Tool, TopoShowsOwnersAndHolders) {
         EXPECT_TRUE(has(json, "{\"rid\": \"00:02.0\", \"group\": 1, \"caps\": [\"pasid\", "
                               "\"ats\", \"pri\"], \"owner_uid\": 1000, \"owner_gid\": null, "
                               "\"held_by\": {\"ctx\": " +
-                                      std::to_string(id) + ", \"domain\": " +
-                                      std::to_string(dom) + ", \"pid\": " +
-                                      std::to_string(getpid()) + ", \"comm\": \"vm_tool\"}}"))
+                                      std::to_string(id) + ", \"domain\": " + std::to_string(dom) +
+                                      ", \"pid\": " + std::to_string(getpid()) +
+                                      ", \"comm\": \"vm_tool\"}}"))
                 << json;
         EXPECT_TRUE(has(json, "{\"rid\": \"00:04.0\", \"group\": 3, \"caps\": [\"pasid\", "
                               "\"ats\"], \"owner_uid\": null, \"owner_gid\": 100, "
                               "\"held_by\": null}"))
                 << json;
-        EXPECT_TRUE(has(json, "{\"rid\": \"00:05.0\", \"group\": 4, \"caps\": [], "))
-                << json;
+        EXPECT_TRUE(has(json, "{\"rid\": \"00:05.0\", \"group\": 4, \"caps\": [], ")) << json;
     }
     // Restore the default topology (empty string = default).
     std::string spec;

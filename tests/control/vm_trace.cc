@@ -323,8 +323,8 @@ TEST_F(Trace, ToolPrintsLiveAndRestores) {
     std::printf("left in the trace buffer:\n%s", read_file(tfs_ + "/trace").c_str());
     const std::string c = "ctx=" + std::to_string(ctx_id) + " ";
     EXPECT_NE(text.find("bind"), std::string::npos) << text;
-    EXPECT_NE(text.find(c + "device=" + std::to_string(dev) + " pasid=" +
-                        std::to_string(kNoSuchPasid)),
+    EXPECT_NE(text.find(c + "device=" + std::to_string(dev) +
+                        " pasid=" + std::to_string(kNoSuchPasid)),
               std::string::npos)
             << text;
     EXPECT_NE(text.find("result=-2 (ENOENT: No such file or directory)"), std::string::npos)

@@ -33,25 +33,26 @@ int report(const Error& e) {
 namespace {
 
 void usage(std::FILE* out) {
-    fmt::print(out, "usage: vsva [--device PATH] COMMAND [OPTIONS]\n"
-                    "\n"
-                    "commands (vsva COMMAND --help for each):\n"
-                    "  info [--json]          module version, UAPI and payload versions,\n"
-                    "                         capabilities and limits of /dev/vsva\n"
-                    "  stat [--json] [--ctx ID]\n"
-                    "                         every VM using vsva: owner process, pinned memory,\n"
-                    "                         PASIDs, bindings, devices, cache hit rates, faults\n"
-                    "  topo [--json]          endpoints, IOMMU groups, owners, which VM holds each\n"
-                    "  trace [--count N] [--timeout S] [--events LIST]\n"
-                    "                         print the module's trace events live\n"
-                    "  selftest [--rid RID]   quick end-to-end check (open, domain, map,\n"
-                    "                         attach, PASID, bind, invalidate, unbind, close)\n"
-                    "  version                the library's version\n"
-                    "\n"
-                    "stat, topo and trace read debugfs/tracefs: run them as root.  info and\n"
-                    "selftest open /dev/vsva: root or a member of its group (kvm).\n"
-                    "\n"
-                    "exit status: 0 ok, 1 failure, 2 usage, 3 module not loaded / no access\n");
+    fmt::print(out,
+               "usage: vsva [--device PATH] COMMAND [OPTIONS]\n"
+               "\n"
+               "commands (vsva COMMAND --help for each):\n"
+               "  info [--json]          module version, UAPI and payload versions,\n"
+               "                         capabilities and limits of /dev/vsva\n"
+               "  stat [--json] [--ctx ID]\n"
+               "                         every VM using vsva: owner process, pinned memory,\n"
+               "                         PASIDs, bindings, devices, cache hit rates, faults\n"
+               "  topo [--json]          endpoints, IOMMU groups, owners, which VM holds each\n"
+               "  trace [--count N] [--timeout S] [--events LIST]\n"
+               "                         print the module's trace events live\n"
+               "  selftest [--rid RID]   quick end-to-end check (open, domain, map,\n"
+               "                         attach, PASID, bind, invalidate, unbind, close)\n"
+               "  version                the library's version\n"
+               "\n"
+               "stat, topo and trace read debugfs/tracefs: run them as root.  info and\n"
+               "selftest open /dev/vsva: root or a member of its group (kvm).\n"
+               "\n"
+               "exit status: 0 ok, 1 failure, 2 usage, 3 module not loaded / no access\n");
 }
 
 constexpr const char* kInfoHelp =

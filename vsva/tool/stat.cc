@@ -127,9 +127,7 @@ void print_ctx(const CtxStat& c) {
     std::string who = c.pid >= 0 ? fmt::format("pid {} ({}) uid {}", c.pid, c.comm, c.uid)
                                  : std::string("owner unknown");
     fmt::print("ctx {}  {}\n", c.id, who);
-    auto row = [](std::string_view k, const std::string& v) {
-        fmt::print("  {:<15} {}\n", k, v);
-    };
+    auto row = [](std::string_view k, const std::string& v) { fmt::print("  {:<15} {}\n", k, v); };
     row("pinned", bytes(c.get("pinned_pages")));
     row("PASIDs", fmt::format("{} (quota {})", c.pasids, c.pasid_quota));
     row("bindings", fmt::format("{}", c.get("bindings")));
@@ -150,8 +148,7 @@ void print_ctx(const CtxStat& c) {
                               c.get("page_requests"), c.pending_page_requests));
     row("fault fd", c.fault_queue_depth < 0 ? std::string("none")
                                             : fmt::format("{}/{} records queued",
-                                                          c.fault_queue_used,
-                                                          c.fault_queue_depth));
+                                                          c.fault_queue_used, c.fault_queue_depth));
     row("lost", fmt::format("{} fault records", c.get("lost_events")));
 }
 

@@ -216,8 +216,8 @@ int check_root(const std::string& root, std::string_view cmd) {
 std::vector<CtxStat> read_contexts(const std::string& root) {
     std::vector<CtxStat> out;
     std::error_code ec;
-    for (auto it = fs::directory_iterator(root + "/ctx", ec);
-         !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    for (auto it = fs::directory_iterator(root + "/ctx", ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
         // A context may close between the listing and the read: skip it.
         auto text = slurp(it->path().string());
         if (!text)
@@ -252,7 +252,8 @@ std::string json_escape(std::string_view s) {
             // Control bytes escaped; bytes >= 0x80 as Latin-1 (a comm
             // need not be UTF-8; the output must be valid JSON).
             if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80)
-                out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                out += fmt::format("\\u{:04x}",
+                                   static_cast<unsigned>(static_cast<unsigned char>(c)));
             else
                 out += c;
         }
@@ -260,6 +261,8 @@ std::string json_escape(std::string_view s) {
     return out;
 }
 
-std::string json_rate(double r) { return r < 0 ? "null" : fmt::format("{:.4f}", r); }
+std::string json_rate(double r) {
+    return r < 0 ? "null" : fmt::format("{:.4f}", r);
+}
 
 } // namespace vsva::tool

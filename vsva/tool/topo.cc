@@ -84,13 +84,13 @@ int cmd_topo(std::span<const std::string_view> args) {
             const Endpoint& e = eps[i];
             std::string caps_json;
             for (const std::string& c : e.caps)
-                caps_json += fmt::format(R"({}"{}")", caps_json.empty() ? "" : ", ",
-                                         json_escape(c));
+                caps_json +=
+                        fmt::format(R"({}"{}")", caps_json.empty() ? "" : ", ", json_escape(c));
             std::string held = "null";
             if (e.ctx >= 0) {
                 auto it = ctxs.find(e.ctx);
-                held = fmt::format(R"({{"ctx": {}, "domain": {}, "pid": {}, "comm": "{}"}})",
-                                   e.ctx, e.domain, it == ctxs.end() ? -1 : it->second.pid,
+                held = fmt::format(R"({{"ctx": {}, "domain": {}, "pid": {}, "comm": "{}"}})", e.ctx,
+                                   e.domain, it == ctxs.end() ? -1 : it->second.pid,
                                    it == ctxs.end() ? "" : json_escape(it->second.comm));
             }
             fmt::print(

@@ -59,7 +59,9 @@ constexpr const char* kTraceHelp =
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+    g_stop = 1;
+}
 
 bool write_str(const std::string& path, const std::string& v) {
     int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
@@ -229,8 +231,8 @@ int cmd_trace(std::span<const std::string_view> args) {
         ok = ok && saved.set(evdir + "/" + e + "/enable", "1");
     ok = ok && saved.set(tracefs + "/tracing_on", "1");
     if (!ok) {
-        fmt::print(stderr, "vsva trace: cannot enable the events in {}: {} (run as root)\n",
-                   evdir, std::strerror(errno));
+        fmt::print(stderr, "vsva trace: cannot enable the events in {}: {} (run as root)\n", evdir,
+                   std::strerror(errno));
         saved.restore();
         return kExitNoDevice;
     }

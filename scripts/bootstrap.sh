@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 PKGS=(
-	build-essential cmake ninja-build pkg-config git
+	build-essential cmake ninja-build pkg-config git ccache
 	libfmt-dev libexpected-dev abigail-tools libgtest-dev libgmock-dev libbenchmark-dev
 	clang-format sparse
 	gcc-multilib g++-multilib

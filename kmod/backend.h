@@ -39,6 +39,7 @@ struct vsva_device;
  * @pasid_cache_flushed: see &vsva_emu_counters.out_pasid_cache_flushed
  * @faults: see &vsva_emu_counters.out_faults
  * @page_requests: see &vsva_emu_counters.out_page_requests
+ * @lost_events: fault records dropped (the fault queue was full or closed)
  */
 struct vsva_counters {
 	atomic64_t payload_copies;
@@ -57,6 +58,7 @@ struct vsva_counters {
 	atomic64_t pasid_cache_flushed;
 	atomic64_t faults;
 	atomic64_t page_requests;
+	atomic64_t lost_events;
 };
 
 /* Stage-2 permissions, as returned by vsva_s2_lookup(). */

@@ -5,8 +5,9 @@
  *   topology       the emulated IOMMU's endpoints (root: write to replace)
  *   fail_bind_nth  test hook: a bind fails on its Nth device (0 = off);
  *                  only in modules built with VSVA_TEST_HOOKS=1
- *   ctx/<id>       one context: its set, PASIDs, bindings, domains,
- *                  devices, pinned pages, counters and backend state
+ *   ctx/<id>       one context: its owner (pid, uid, comm at open), its
+ *                  set, PASIDs, bindings, domains, devices, pinned pages,
+ *                  counters and backend state
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -85,6 +86,7 @@ static void vsva_ctx_show_counters(struct seq_file *s, struct vsva_ctx *ctx)
 	seq_printf(s, "unbinds %lld\n", atomic64_read(&c->unbinds));
 	seq_printf(s, "invalidations %lld\n",
 		   atomic64_read(&c->invalidations));
+	seq_printf(s, "lost_events %lld\n", atomic64_read(&c->lost_events));
 }
 
 static int vsva_ctx_show(struct seq_file *s, void *unused)
@@ -94,9 +96,20 @@ static int vsva_ctx_show(struct seq_file *s, void *unused)
 	unsigned int n;
 	unsigned long id;
 	char name[16];
+	unsigned int domains = 0, devices = 0;
 
 	mutex_lock(&ctx->lock);
+	xa_for_each(&ctx->objects, id, obj) {
+		if (obj->type == VSVA_OBJ_DOMAIN)
+			domains++;
+		else
+			devices++;
+	}
 	seq_printf(s, "ctx %u\n", ctx->id);
+	seq_printf(s, "owner pid %d uid %u comm %s\n", ctx->owner_pid,
+		   ctx->owner_uid, ctx->owner_comm);
+	seq_printf(s, "domains %u\n", domains);
+	seq_printf(s, "devices %u\n", devices);
 	seq_printf(s, "pinned_pages %lld\n", atomic64_read(&ctx->pinned_pages));
 	seq_printf(s, "bindings %d\n", atomic_read(&ctx->nr_bindings));
 	vsva_ctx_show_counters(s, ctx);

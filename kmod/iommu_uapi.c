@@ -25,6 +25,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "trace.h"
 #include "vsva_priv.h"
 
 #define VSVA_BIND_MIN offsetof(struct vsva_gpasid_bind_data, vendor)
@@ -472,9 +473,9 @@ static void vsva_batch_msg(struct vsva_errmsg *err, u32 idx)
 	vsva_err(err, "batch entry %u: %s", idx, tmp);
 }
 
-int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
-			       const struct vsva_cache_invalidate_batch *b,
-			       u32 *handled, struct vsva_errmsg *err)
+static int vsva_invalidate_batch(struct vsva_ctx *ctx,
+				 const struct vsva_cache_invalidate_batch *b,
+				 u32 *handled, struct vsva_errmsg *err)
 {
 	const size_t ksize = sizeof(struct vsva_cache_invalidate_info);
 	struct vsva_cache_invalidate_info *inv;
@@ -562,5 +563,16 @@ out_free_arr:
 		kvfree(arr);
 out_free_inv:
 	kvfree(inv);
+	return rc;
+}
+
+int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
+			       const struct vsva_cache_invalidate_batch *b,
+			       u32 *handled, struct vsva_errmsg *err)
+{
+	int rc = vsva_invalidate_batch(ctx, b, handled, err);
+
+	trace_vsva_invalidate_batch(ctx->id, b->target_id, b->flags,
+				    b->entry_num, *handled, rc);
 	return rc;
 }

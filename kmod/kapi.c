@@ -16,6 +16,7 @@
 #include <vsva/kapi.h>
 
 #include "ioasid.h"
+#include "trace.h"
 #include "vsva_priv.h"
 
 /*
@@ -190,6 +191,8 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 out_put:
 	vsva_targets_put(&t);
 out_unlock:
+	trace_vsva_bind(ctx->id, target_id, flags, hpasid, data->gpgd, t.nr,
+			rc);
 	mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -262,6 +265,7 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 out_put:
 	vsva_targets_put(&t);
 out_unlock:
+	trace_vsva_unbind(ctx->id, target_id, flags, hpasid, 0, t.nr, rc);
 	mutex_unlock(&ctx->lock);
 	return rc;
 }
@@ -290,8 +294,13 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	mutex_lock(&ctx->lock);
 	rc = vsva_targets_get(ctx, target_id, flags, "invalidate", false, &t,
 			      err);
-	if (rc)
+	if (rc) {
+		/* The first entry names the failure in the trace. */
+		if (n)
+			trace_vsva_invalidate(ctx->id, target_id, flags, inv,
+					      vsva_inv_pasid(inv), rc);
 		goto out_unlock;
+	}
 	for (i = 0; i < n; i++) {
 		u32 pasid = vsva_inv_pasid(&inv[i]);
 
@@ -299,11 +308,12 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			vsva_err(err, "invalidate: PASID %u is not allocated in this context",
 				 pasid);
 			rc = -ENOENT;
-			break;
-		}
-		if (!vsva_test_skip_inv_backend())
+		} else if (!vsva_test_skip_inv_backend()) {
 			rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i],
 							flags, err);
+		}
+		trace_vsva_invalidate(ctx->id, target_id, flags, &inv[i],
+				      pasid, rc);
 		if (rc)
 			break;
 		atomic64_inc(&ctx->counters.invalidations);
@@ -351,6 +361,7 @@ int __vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
 	}
 	rc = ctx->ops->page_response(t.one, msg, err);
 out_unlock:
+	trace_vsva_page_response(ctx->id, dev_id, msg, rc);
 	mutex_unlock(&ctx->lock);
 	return rc;
 }

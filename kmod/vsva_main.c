@@ -13,6 +13,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -26,6 +27,7 @@
 #include "account.h"
 #include "emu/emu.h"
 #include "ioasid.h"
+#include "trace.h"
 #include "vsva_priv.h"
 
 #define VSVA_MODULE_VERSION ((0 << 16) | (1 << 8) | 0)
@@ -85,6 +87,10 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1);
 	kref_init(&ctx->ref);
 	ctx->ops = &vsva_emu_ops;
+	/* Who opened it, for operators (debugfs, vsva stat). */
+	ctx->owner_pid = task_tgid_nr(current);
+	ctx->owner_uid = from_kuid_munged(&init_user_ns, current_euid());
+	get_task_comm(ctx->owner_comm, current);
 	rc = vsva_ctx_reserve(ctx);
 	if (rc)
 		goto out_free;
@@ -121,22 +127,36 @@ out_free:
 static int vsva_fops_release(struct inode *inode, struct file *filp)
 {
 	struct vsva_ctx *ctx = filp->private_data;
+	unsigned int domains = 0, devices = 0, bindings, pasids, prqs;
 	struct vsva_obj *obj;
 	unsigned long id;
+	u64 pinned;
 
 	vsva_debugfs_ctx_remove(ctx);
 	vsva_ctx_unpublish(ctx);
 
 	mutex_lock(&ctx->lock);
 	ctx->dead = true;
-	xa_for_each(&ctx->objects, id, obj)
-		if (obj->type == VSVA_OBJ_DEVICE)
+	/* What this teardown releases, for the vsva_ctx_release event. */
+	bindings = atomic_read(&ctx->nr_bindings);
+	pasids = ctx->set->nr;
+	pinned = atomic64_read(&ctx->pinned_pages);
+	prqs = vsva_emu_pending_prqs(ctx);
+	xa_for_each(&ctx->objects, id, obj) {
+		if (obj->type == VSVA_OBJ_DEVICE) {
+			devices++;
 			vsva_unbind_all(ctx, container_of(obj,
 							  struct vsva_device,
 							  obj));
+		} else {
+			domains++;
+		}
+	}
 	vsva_emu_ctx_fini(ctx);
 	vsva_ioasid_set_empty(ctx->set);
 	vsva_objects_destroy_all(ctx);
+	trace_vsva_ctx_release(ctx->id, ctx->owner_pid, bindings, pasids,
+			       domains, devices, pinned, prqs);
 	mutex_unlock(&ctx->lock);
 
 	atomic_dec(&vsva_nr_contexts);

@@ -33,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 
 #include "backend.h"
@@ -98,6 +99,10 @@ struct vsva_obj {
  * @pinned_pages: pages pinned by this context's mappings
  * @nr_bindings: (device, PASID) bindings
  * @debugfs: the context's debugfs file
+ * @owner_pid: thread group id of the process that opened the context
+ *	(in the initial PID namespace)
+ * @owner_uid: its effective uid then (in the initial user namespace)
+ * @owner_comm: its command name then
  */
 struct vsva_ctx {
 	struct mutex lock;	/* see the top of this file */
@@ -116,6 +121,9 @@ struct vsva_ctx {
 	atomic64_t pinned_pages;
 	atomic_t nr_bindings;
 	struct dentry *debugfs;
+	pid_t owner_pid;
+	uid_t owner_uid;
+	char owner_comm[TASK_COMM_LEN];
 };
 
 /**

@@ -52,6 +52,9 @@ void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd);
 int vsva_emu_pasid_entry(struct vsva_ctx *ctx,
 			 struct vsva_emu_pasid_entry *cmd);
 
+/* Page requests waiting for a response (debugfs, the release trace). */
+unsigned int vsva_emu_pending_prqs(struct vsva_ctx *ctx);
+
 /* debugfs: dump @ctx's emulated IOMMU state and counters. */
 void vsva_emu_debugfs_ctx(struct seq_file *s, struct vsva_ctx *ctx);
 

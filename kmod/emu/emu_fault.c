@@ -450,3 +450,16 @@ int emu_page_response(struct vsva_device *dev,
 	spin_unlock(&ec->prq_lock);
 	return 0;
 }
+
+unsigned int vsva_emu_pending_prqs(struct vsva_ctx *ctx)
+{
+	struct emu_ctx *ec = emu_ctx(ctx);
+	unsigned int n = 0;
+
+	if (ec) {
+		spin_lock(&ec->prq_lock);
+		n = ec->nr_prqs;
+		spin_unlock(&ec->prq_lock);
+	}
+	return n;
+}

@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "../trace.h"
 #include "emu_internal.h"
 
 static atomic64_t emu_next_tag = ATOMIC64_INIT(0);
@@ -540,14 +541,20 @@ static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
 {
 	struct emu_ctx *ec = emu_ctx(ctx);
 	struct vsva_fault rec;
+	bool queued;
 
-	if (!ec->fq)
+	if (!ec->fq) {
+		trace_vsva_fault(ctx->id, dev->obj.id, f, false);
 		return;
+	}
 	/* Every byte reaches user space: zero the whole record, union tail too. */
 	memset(&rec, 0, sizeof(rec));
 	rec.type = VSVA_FAULT_DMA_UNRECOV;
 	memcpy(&rec.event, f, sizeof(*f));
-	emu_fq_push(ec->fq, dev->obj.id, &rec, false);
+	queued = emu_fq_push(ec->fq, dev->obj.id, &rec, false);
+	if (!queued)
+		atomic64_inc(&ctx->counters.lost_events);
+	trace_vsva_fault(ctx->id, dev->obj.id, f, queued);
 }
 
 /*
@@ -650,6 +657,9 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 			break;
 		}
 		atomic64_inc(&ctx->counters.page_requests);
+		trace_vsva_page_request(ctx->id, dev->obj.id, cmd->pasid,
+					cmd->out_grpid, iova & PAGE_MASK,
+					access);
 		cmd->out_flags |= VSVA_EMU_DMA_PAGE_REQ;
 		mutex_unlock(&ctx->lock);
 		if (!(cmd->flags & VSVA_EMU_DMA_WAIT))

@@ -50,6 +50,16 @@ cat /tmp/info
 check "installed vsva info as uid 1000 in group kvm" \
 	sh -c "open_as 1000 1000,$kvm /dev/vsva /usr/bin/vsva info >/tmp/info2 2>&1"
 sed -n '1,3p' /tmp/info2
+# README's quick start: a VMM user in group kvm holds /dev/vsva open, root's
+# vsva stat shows its context, vsva topo and the completion are installed.
+open_as 1000 1000,"$kvm" /dev/vsva /bin/sh -c 'exec 3<>/dev/vsva; sleep 5' >/dev/null &
+sleep 2
+check "installed vsva stat shows the context of the kvm user (uid 1000)" \
+	sh -c '/usr/bin/vsva stat >/tmp/stat 2>&1 && grep -q "^ctx [0-9]*  pid [0-9]* (.*) uid 1000$" /tmp/stat'
+cat /tmp/stat
+wait
+check "installed vsva topo --json" sh -c '/usr/bin/vsva topo --json >/tmp/topo 2>&1 && grep -q "\"endpoints\"" /tmp/topo'
+check "installed bash completion for vsva" [ -s /usr/share/bash-completion/completions/vsva ]
 check "installed library: client (pkg-config build) --in-vm" /usr/libexec/vsva-test/client_pc --in-vm
 check "installed library: client (find_package build) --in-vm" /usr/libexec/vsva-test/client_shared --in-vm
 check "installed libvsva-qemu: C client" /usr/libexec/vsva-test/qemu_client

@@ -24,6 +24,8 @@ int report(const Error& e);
 int cmd_info(std::span<const std::string_view> args);
 int cmd_stat(std::span<const std::string_view> args);
 int cmd_selftest(std::span<const std::string_view> args);
+int cmd_topo(std::span<const std::string_view> args);
+int cmd_trace(std::span<const std::string_view> args);
 
 } // namespace vsva::tool
 

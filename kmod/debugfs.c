@@ -23,6 +23,7 @@
 
 #ifdef VSVA_TEST_HOOKS
 unsigned int vsva_fail_bind_nth;
+unsigned int vsva_bench_skip_inv_backend;
 #endif
 atomic_t vsva_nr_contexts = ATOMIC_INIT(0);
 
@@ -188,6 +189,8 @@ void vsva_debugfs_init(void)
 #ifdef VSVA_TEST_HOOKS
 	debugfs_create_u32("fail_bind_nth", 0600, vsva_dbg_root,
 			   &vsva_fail_bind_nth);
+	debugfs_create_u32("bench_skip_inv_backend", 0600, vsva_dbg_root,
+			   &vsva_bench_skip_inv_backend);
 #endif
 	vsva_dbg_ctx_dir = debugfs_create_dir("ctx", vsva_dbg_root);
 }

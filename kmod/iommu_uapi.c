@@ -500,13 +500,19 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 	if (!b->entry_num)
 		return 0;
 
-	arr = kvmalloc_array(b->entry_num, b->entry_len, GFP_KERNEL_ACCOUNT);
-	if (!arr)
-		return -ENOMEM;
 	inv = kvmalloc_array(b->entry_num, ksize, GFP_KERNEL_ACCOUNT);
-	if (!inv) {
-		rc = -ENOMEM;
-		goto out_free_arr;
+	if (!inv)
+		return -ENOMEM;
+	/* The usual stride needs no second buffer: read straight into @inv. */
+	if (b->entry_len == ksize) {
+		arr = (u8 *)inv;
+	} else {
+		arr = kvmalloc_array(b->entry_num, b->entry_len,
+				     GFP_KERNEL_ACCOUNT);
+		if (!arr) {
+			rc = -ENOMEM;
+			goto out_free_inv;
+		}
 	}
 	atomic64_inc(&ctx->counters.payload_copies);
 	if (copy_from_user(arr, u64_to_user_ptr(b->data_uptr),
@@ -514,7 +520,7 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 		vsva_err(err, "batch: cannot read %u entries at 0x%llx",
 			 b->entry_num, b->data_uptr);
 		rc = -EFAULT;
-		goto out_free_inv;
+		goto out_free_arr;
 	}
 
 	/* Check up to the first bad entry; apply the good ones before it. */
@@ -537,8 +543,11 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 			vrc = -E2BIG;
 			break;
 		}
-		memset(&inv[valid], 0, ksize);
-		memcpy(&inv[valid], e, min_t(size_t, argsz, ksize));
+		/* Bytes past argsz read as zero. */
+		if (e != (const u8 *)&inv[valid])
+			memcpy(&inv[valid], e, min_t(size_t, argsz, ksize));
+		if (argsz < ksize)
+			memset((u8 *)&inv[valid] + argsz, 0, ksize - argsz);
 		vrc = vsva_check_inv_info(&inv[valid],
 					  b->flags & VSVA_RID_PASID_OK, err);
 		if (vrc)
@@ -552,9 +561,10 @@ int vsva_uapi_invalidate_batch(struct vsva_ctx *ctx,
 	if (rc)
 		vsva_batch_msg(err, done);
 	*handled = done;
+out_free_arr:
+	if (arr != (u8 *)inv)
+		kvfree(arr);
 out_free_inv:
 	kvfree(inv);
-out_free_arr:
-	kvfree(arr);
 	return rc;
 }

@@ -316,8 +316,9 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			rc = -ENOENT;
 			break;
 		}
-		rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i], flags,
-						err);
+		if (!vsva_test_skip_inv_backend())
+			rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i],
+							flags, err);
 		if (rc)
 			break;
 		atomic64_inc(&ctx->counters.invalidations);

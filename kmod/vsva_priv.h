@@ -172,18 +172,31 @@ struct vsva_device {
 
 /*
  * Test hooks, built only with kbuild VSVA_TEST_HOOKS=1 (tests/vm/run does):
- * debugfs fail_bind_nth makes a bind fail on its Nth device (0 = off).
+ * debugfs fail_bind_nth makes a bind fail on its Nth device (0 = off);
+ * bench_skip_inv_backend (the benchmark's breakdown) makes an invalidation
+ * stop after the UAPI layer's checks, before the backend's flush.
  */
 #ifdef VSVA_TEST_HOOKS
 extern unsigned int vsva_fail_bind_nth;
+extern unsigned int vsva_bench_skip_inv_backend;
 static inline unsigned int vsva_test_fail_bind_nth(void)
 {
 	return READ_ONCE(vsva_fail_bind_nth);
+}
+
+static inline bool vsva_test_skip_inv_backend(void)
+{
+	return READ_ONCE(vsva_bench_skip_inv_backend);
 }
 #else
 static inline unsigned int vsva_test_fail_bind_nth(void)
 {
 	return 0;
+}
+
+static inline bool vsva_test_skip_inv_backend(void)
+{
+	return false;
 }
 #endif
 

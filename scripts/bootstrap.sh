@@ -11,13 +11,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 PKGS=(
-	build-essential cmake ninja-build pkg-config git
+	build-essential cmake ninja-build pkg-config git ccache
 	libfmt-dev libexpected-dev abigail-tools libgtest-dev libgmock-dev libbenchmark-dev
 	clang-format sparse
 	gcc-multilib g++-multilib
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
+	gnuplot-nox
 )
 
 # Fresh package lists first (always on CI, else when older than a day), so

@@ -23,8 +23,27 @@ cd "$VSVA_TOP" || exit
 P=0 F=0 S=0
 t_all=$(date +%s)
 
+# What failed, by stage: printed again just above the summary line, so the
+# tail of a long log names every failure.
+fails=$(mktemp)
+cur_stage=''
+note_failures() {
+	grep -E '^\[  FAILED  \] [A-Za-z_]|: FAILED|^not ok|^(lint: |pkg-)?FAIL |FAILED \(no result' "$1" |
+		grep -Ev '^\[  FAILED  \] [0-9]+ tests?,' | head -n 40 |
+		sed "s|^|  [$cur_stage] |" >>"$fails"
+}
+
 finish() {
 	log "total time $(($(date +%s) - t_all)) s"
+	if [[ -s $fails ]] || ((F)); then
+		echo "failures ($F):"
+		if [[ -s $fails ]]; then
+			cat "$fails"
+		else
+			echo "  (none named: see the stage logs above)"
+		fi
+	fi
+	rm -f "$fails"
 	echo "$P passed, $F failed, $S skipped"
 	((F == 0))
 	exit
@@ -43,6 +62,7 @@ count_line() {
 }
 
 stage() {
+	cur_stage=$1
 	log "== $1 ($(date -u +%H:%M:%S))"
 	t_stage=$(date +%s)
 }
@@ -51,13 +71,14 @@ took() {
 }
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+trap 'rm -f "$out" "$fails"' EXIT
 
 # 1. Packages and kernels.
 stage bootstrap
 if ! "$here/bootstrap.sh" >"$out" 2>&1; then
 	cat "$out"
 	echo "bootstrap: FAILED"
+	echo "  [bootstrap] scripts/bootstrap.sh failed" >>"$fails"
 	F=$((F + 1))
 	finish
 fi
@@ -66,10 +87,11 @@ took bootstrap
 # 2. Build.
 stage build
 mkdir -p "$VSVA_BUILD"
-if ! cmake -S "$VSVA_TOP" -B "$VSVA_BUILD" -G Ninja >"$out" 2>&1 ||
+if ! cmake -S "$VSVA_TOP" -B "$VSVA_BUILD" -G Ninja -DVSVA_CCACHE=ON >"$out" 2>&1 ||
 	! cmake --build "$VSVA_BUILD" >>"$out" 2>&1; then
 	tail -n 60 "$out"
 	echo "build: FAILED"
+	echo "  [build] cmake configure/build failed" >>"$fails"
 	F=$((F + 1))
 	finish
 fi
@@ -110,6 +132,8 @@ else
 	np=0 nf=$((rc != 0)) ns=0
 fi
 ((nf)) && tail -n 80 "$out"
+((nf)) && grep -E '^ *[0-9]+ - .*\((Failed|Timeout|SEGFAULT|Subprocess)' "$out" |
+	sed 's|^ *|  [native tests] |' >>"$fails"
 echo "native tests (ctest): $np passed, $nf failed, $ns skipped"
 P=$((P + np)) F=$((F + nf)) S=$((S + ns))
 took "native tests"
@@ -126,6 +150,7 @@ if [[ -f $here/lint.sh ]]; then
 		F=$((F + (rc != 0))) P=$((P + (rc == 0)))
 	fi
 	((rc != 0)) && tail -n 40 "$out"
+	note_failures "$out"
 	echo "lint: exit $rc; $(grep -Eo '[0-9]+ passed, [0-9]+ failed.*' "$out" | tail -n 1)"
 	took lint
 fi
@@ -135,6 +160,7 @@ stage "VM harness self-test"
 "$VSVA_TOP/tests/vm/selftest.sh" >"$out" 2>&1
 rc=$?
 cat "$out"
+note_failures "$out"
 if ! count_line "$out"; then
 	F=$((F + 1))
 elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then
@@ -150,9 +176,11 @@ vm_run() {
 	"$VSVA_TOP/tests/vm/run" --quiet "$@" >"$out" 2>&1
 	rc=$?
 	grep -v '^vm-result ' "$out"
+	note_failures "$out"
 	res=$(grep '^vm-result ' "$out" | tail -n 1)
 	if [[ -z $res ]]; then
 		echo "$what: FAILED (no result; exit $rc)"
+		echo "  [$cur_stage] $what: no result (exit $rc)" >>"$fails"
 		F=$((F + 1))
 		return
 	fi
@@ -165,6 +193,7 @@ vm_run() {
 	done
 	if ((rc != 0)) && [[ $res == *" failed=0 "* ]]; then
 		F=$((F + 1))
+		echo "  [$cur_stage] $what: exit $rc with failed=0" >>"$fails"
 	fi
 }
 
@@ -212,6 +241,7 @@ stage "packaging: man pages, .debs, lintian, DKMS, udev, installed files"
 "$VSVA_TOP/tests/packaging/run.sh" "$VSVA_BUILD" >"$out" 2>&1
 rc=$?
 cat "$out"
+note_failures "$out"
 if ! count_line "$out"; then
 	F=$((F + 1))
 elif ((rc != 0)) && ! grep -Eq ' [1-9][0-9]* failed' "$out"; then

@@ -5,12 +5,15 @@
  * entry replaced.  Each cache belongs to one domain or one device, so no
  * VM ever walks or locks another VM's entries.
  *
- * What a flush costs: a small range probes the hash for each page it may
- * hold; a PASID-selective flush visits that PASID's entries (indexed per
- * PASID); a domain- or device-wide flush drops the cache it names.  So a
- * flush, an unbind and a teardown cost O(entries dropped + 1), never the
- * size of the cache.  The lock is a mutex: nothing here runs in IRQ
- * context, and a long flush reschedules every EMU_RESCHED_BATCH entries.
+ * What a flush costs: nothing when the PASID has nothing cached; a small
+ * range probes the hash for the page sizes the PASID holds, or visits the
+ * PASID's entries when there are fewer of them; a PASID-selective flush
+ * visits that PASID's entries (indexed per PASID); a domain- or
+ * device-wide flush drops the cache it names.  So a flush and an unbind
+ * cost O(entries dropped + 1), never the size of the cache; a teardown
+ * frees a cache whole, a block of entries at a time.  The lock is a
+ * mutex: nothing here runs in IRQ context, and a long flush reschedules
+ * every EMU_RESCHED_BATCH entries.
  */
 #include <linux/hash.h>
 #include <linux/log2.h>
@@ -23,25 +26,58 @@
 /* A flush probes the hash when it would take at most this many lookups. */
 #define EMU_PROBE_MAX 64
 
-static struct kmem_cache *emu_tlbe_slab;
+/* Entries per block: a block fits in one 4 KiB allocation. */
+#define EMU_BLOCK ((4096 - sizeof(struct list_head)) / sizeof(struct emu_tlbe))
+
+struct emu_block {
+	struct list_head node;
+	struct emu_tlbe e[EMU_BLOCK];
+};
 
 int emu_cache_module_init(void)
 {
-	emu_tlbe_slab = kmem_cache_create("vsva_emu_tlbe",
-					  sizeof(struct emu_tlbe), 0,
-					  SLAB_ACCOUNT, NULL);
-	return emu_tlbe_slab ? 0 : -ENOMEM;
+	BUILD_BUG_ON(sizeof(struct emu_block) > 4096);
+	return 0;
 }
 
 void emu_cache_module_exit(void)
 {
-	kmem_cache_destroy(emu_tlbe_slab);
+}
+
+/* Index of @kind/@shift in emu_pasid_list.sizes. */
+static unsigned int emu_size_slot(u8 kind, u8 shift)
+{
+	if (kind != EMU_K_LEAF)
+		return 3;
+	return shift == 12 ? 0 : shift == 21 ? 1 : 2;
+}
+
+/* An unused entry, from the free list or a new block; NULL without memory. */
+static struct emu_tlbe *emu_entry_get(struct emu_cache *c)
+{
+	struct emu_block *b;
+	struct emu_tlbe *e;
+	unsigned int i;
+
+	if (list_empty(&c->free)) {
+		b = kmalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
+		if (!b)
+			return NULL;
+		list_add(&b->node, &c->blocks);
+		for (i = 0; i < EMU_BLOCK; i++)
+			list_add_tail(&b->e[i].lru, &c->free);
+	}
+	e = list_first_entry(&c->free, struct emu_tlbe, lru);
+	list_del(&e->lru);
+	return e;
 }
 
 int emu_cache_init(struct emu_cache *c, unsigned int cap)
 {
 	mutex_init(&c->lock);
 	INIT_LIST_HEAD(&c->lru);
+	INIT_LIST_HEAD(&c->free);
+	INIT_LIST_HEAD(&c->blocks);
 	xa_init(&c->by_pasid);
 	c->cap = cap;
 	c->used = 0;
@@ -83,20 +119,18 @@ static struct emu_tlbe *emu_find(struct emu_cache *c, u64 dom, u64 dev,
 
 /*
  * Unlink @e from every index; the caller frees or reuses it.  The PASID's
- * list goes with its last entry (then @e's neighbours are both the head).
+ * list goes with its last entry.
  */
 static void emu_unlink(struct emu_cache *c, struct emu_tlbe *e)
 {
-	struct emu_pasid_list *pl = NULL;
+	struct emu_pasid_list *pl = e->pl;
 
-	if (e->pnode.next == e->pnode.prev)
-		pl = container_of(e->pnode.next, struct emu_pasid_list,
-				  entries);
 	hlist_del(&e->hnode);
 	list_del(&e->lru);
 	list_del(&e->pnode);
 	c->used--;
-	if (pl) {
+	pl->sizes[emu_size_slot(e->kind, e->shift)]--;
+	if (!--pl->n) {
 		xa_erase(&c->by_pasid, e->pasid);
 		kfree(pl);
 	}
@@ -105,23 +139,24 @@ static void emu_unlink(struct emu_cache *c, struct emu_tlbe *e)
 static void emu_drop(struct emu_cache *c, struct emu_tlbe *e)
 {
 	emu_unlink(c, e);
-	kmem_cache_free(emu_tlbe_slab, e);
+	list_add(&e->lru, &c->free);
 }
 
 void emu_cache_destroy(struct emu_cache *c)
 {
 	struct emu_pasid_list *pl;
-	struct emu_tlbe *e, *tmp;
+	struct emu_block *b, *tmp;
 	unsigned long pasid;
-	unsigned int n = 0;
 
 	if (!c->buckets)
 		return;
-	list_for_each_entry_safe(e, tmp, &c->lru, lru) {
-		kmem_cache_free(emu_tlbe_slab, e);
-		if (!(++n % EMU_RESCHED_BATCH))
-			cond_resched();
+	/* The entries go with their blocks: one free per EMU_BLOCK entries. */
+	list_for_each_entry_safe(b, tmp, &c->blocks, node) {
+		kfree(b);
+		cond_resched();
 	}
+	INIT_LIST_HEAD(&c->blocks);
+	INIT_LIST_HEAD(&c->free);
 	xa_for_each(&c->by_pasid, pasid, pl)
 		kfree(pl);
 	xa_destroy(&c->by_pasid);
@@ -191,7 +226,7 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 		e = list_last_entry(&c->lru, struct emu_tlbe, lru);
 		emu_unlink(c, e);
 	} else {
-		e = kmem_cache_alloc(emu_tlbe_slab, GFP_KERNEL_ACCOUNT);
+		e = emu_entry_get(c);
 		if (!e)
 			goto out;
 	}
@@ -204,10 +239,12 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 			pl = NULL;
 		}
 		if (!pl) {
-			kmem_cache_free(emu_tlbe_slab, e);
+			list_add(&e->lru, &c->free);
 			goto out;
 		}
 		INIT_LIST_HEAD(&pl->entries);
+		pl->n = 0;
+		memset(pl->sizes, 0, sizeof(pl->sizes));
 	}
 	e->dom = n->dom;
 	e->dev = n->dev;
@@ -223,6 +260,9 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 						e->kind, e->shift, e->va)]);
 	list_add(&e->lru, &c->lru);
 	list_add(&e->pnode, &pl->entries);
+	e->pl = pl;
+	pl->n++;
+	pl->sizes[emu_size_slot(e->kind, e->shift)]++;
 	c->used++;
 out:
 	mutex_unlock(&c->lock);
@@ -244,27 +284,39 @@ static bool emu_matches(const struct emu_tlbe *e, const struct emu_match *m)
 	return e->va <= m->last && last >= m->start;
 }
 
-/* Lookups a probing flush of @m would take, or 0 when it cannot probe. */
-static u64 emu_probe_cost(const struct emu_match *m)
+/*
+ * Lookups a probing flush of @m would take, or 0 when it cannot probe,
+ * counting only the (kind, size) pairs whose count in @sizes is not zero.
+ */
+static u64 emu_probe_cost(const struct emu_match *m, const unsigned int *sizes)
 {
 	u64 n = 0;
-	int shift;
+	int shift, kind;
 
 	if (!m->match_dom || !m->match_dev || !m->match_pasid ||
 	    (m->kind_mask & BIT(EMU_K_PASID)))
 		return 0;
-	for (shift = 12; shift <= 30; shift += 9) {
-		u64 span = (m->last >> shift) - (m->start >> shift) + 1;
+	for (kind = EMU_K_LEAF; kind <= EMU_K_PDE; kind++) {
+		if (!(m->kind_mask & BIT(kind)))
+			continue;
+		for (shift = 12; shift <= 30; shift += 9) {
+			u64 span;
 
-		if (span > EMU_PROBE_MAX)
-			return 0;
-		n += span * ((shift == 21) ? 2 : 1);
+			if ((kind == EMU_K_PDE && shift != 21) ||
+			    !sizes[emu_size_slot(kind, shift)])
+				continue;
+			span = (m->last >> shift) - (m->start >> shift) + 1;
+			if (span > EMU_PROBE_MAX)
+				return 0;
+			n += span;
+		}
 	}
 	return n <= EMU_PROBE_MAX ? n : 0;
 }
 
 static unsigned int emu_flush_probe(struct emu_cache *c,
-				    const struct emu_match *m)
+				    const struct emu_match *m,
+				    const unsigned int *sizes)
 {
 	unsigned int n = 0;
 	int shift, kind;
@@ -274,7 +326,8 @@ static unsigned int emu_flush_probe(struct emu_cache *c,
 		if (!(m->kind_mask & BIT(kind)))
 			continue;
 		for (shift = 12; shift <= 30; shift += 9) {
-			if (kind == EMU_K_PDE && shift != 21)
+			if ((kind == EMU_K_PDE && shift != 21) ||
+			    !sizes[emu_size_slot(kind, shift)])
 				continue;
 			for (va = round_down(m->start, 1ULL << shift);
 			     va <= m->last; va += 1ULL << shift) {
@@ -336,15 +389,30 @@ unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m)
 	unsigned int n = 0;
 
 	mutex_lock(&c->lock);
-	if (emu_probe_cost(m)) {
-		n = emu_flush_probe(c, m);
-	} else if (m->match_pasid) {
+	if (!c->used)
+		goto out;
+	if (m->match_pasid) {
+		unsigned int sizes[ARRAY_SIZE(pl->sizes)];
+		u64 cost;
+
+		/* Nothing cached for the PASID: nothing to probe or walk. */
 		pl = xa_load(&c->by_pasid, m->pasid);
-		if (pl)
+		if (!pl)
+			goto out;
+		/*
+		 * Probe the hash for the sizes the PASID holds, or visit its
+		 * entries: the fewer.  (A copy: @pl goes with its last entry.)
+		 */
+		memcpy(sizes, pl->sizes, sizeof(sizes));
+		cost = emu_probe_cost(m, sizes);
+		if (cost && cost < pl->n)
+			n = emu_flush_probe(c, m, sizes);
+		else
 			n = emu_flush_list(c, &pl->entries, true, m);
 	} else {
 		n = emu_flush_list(c, &c->lru, false, m);
 	}
+out:
 	mutex_unlock(&c->lock);
 	return n;
 }

@@ -66,6 +66,7 @@ enum emu_kind {
  * @hnode: in emu_cache.buckets
  * @lru: in emu_cache.lru (most recent first)
  * @pnode: in its PASID's struct emu_pasid_list
+ * @pl: that list
  * @dom: domain tag (IOTLB, PASID cache) or 0
  * @dev: device tag (PASID cache) or 0
  * @pasid: host PASID
@@ -80,6 +81,7 @@ struct emu_tlbe {
 	struct hlist_node hnode;
 	struct list_head lru;
 	struct list_head pnode;
+	struct emu_pasid_list *pl;
 	u64 dom;
 	u64 dev;
 	u32 pasid;
@@ -94,9 +96,14 @@ struct emu_tlbe {
 /**
  * struct emu_pasid_list - the entries of one PASID in one cache
  * @entries: struct emu_tlbe.pnode
+ * @n: how many
+ * @sizes: how many of each (kind, page size), by emu_size_slot(): a
+ *	flush probes only the sizes the PASID has cached
  */
 struct emu_pasid_list {
 	struct list_head entries;
+	unsigned int n;
+	unsigned int sizes[4];
 };
 
 /**
@@ -110,6 +117,10 @@ struct emu_pasid_list {
  * @lru: the entries, most recently used first
  * @by_pasid: PASID -> struct emu_pasid_list, while the PASID has entries:
  *	a PASID-selective flush visits that PASID's entries only
+ * @free: unused entries (linked by .lru), from @blocks
+ * @blocks: the entries' memory, allocated EMU_BLOCK entries at a time as
+ *	the cache fills and freed with it: dropping an entry frees nothing,
+ *	so a flush or a teardown costs list operations, not allocator calls
  */
 struct emu_cache {
 	struct mutex lock;	/* see the kernel-doc above */
@@ -119,6 +130,8 @@ struct emu_cache {
 	struct hlist_head *buckets;
 	struct list_head lru;
 	struct xarray by_pasid;
+	struct list_head free;
+	struct list_head blocks;
 };
 
 /**

@@ -69,9 +69,21 @@ static void emu_domain_fini(struct vsva_domain *dom)
 {
 	struct emu_dom *ed = emu_dom(dom);
 
+	struct emu_match m = {
+		.dom = ed ? ed->tag : 0, .match_dom = true,
+		.kind_mask = BIT(EMU_K_PASID), .last = U64_MAX,
+	};
+	struct vsva_device *d;
+
 	if (!ed)
 		return;
-	emu_flush_domain(dom);
+	/*
+	 * The IOTLB goes whole with its blocks (no entry-by-entry flush);
+	 * a device still attached drops its PASID-cache entries of it.
+	 */
+	list_for_each_entry(d, &dom->devices, dom_node)
+		if (emu_dev(d))
+			emu_cache_flush(&emu_dev(d)->pasid_cache, &m);
 	dom->backend = NULL;
 	emu_cache_destroy(&ed->iotlb);
 	kfree(ed);
@@ -209,11 +221,20 @@ static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
 		return -ENOENT;
 	kfree(pe);
 	emu_prq_cancel(dev->ctx, ed->tag, hpasid, false);
+	/*
+	 * Release (ctx->dead: no DMA or ioctl runs any more) destroys the
+	 * device's and the domain's caches whole right after unbinding, in
+	 * the same locked section: flushing them PASID by PASID first would
+	 * only make a full cache's teardown slower.
+	 */
+	if (dev->ctx->dead)
+		goto out;
 	emu_flush_dev_pasid(dev, hpasid, false);
 	if (dev->dom && emu_dom(dev->dom)) {
 		m.dom = emu_dom(dev->dom)->tag;
 		emu_cache_flush(&emu_dom(dev->dom)->iotlb, &m);
 	}
+out:
 	/* Teardown unbinds every PASID in one loop: stay preemptible. */
 	cond_resched();
 	return 0;
@@ -332,7 +353,8 @@ static void emu_s2_flush(struct vsva_domain *dom, u64 gpa, u64 len)
 	struct vsva_device *d;
 
 	lockdep_assert_held(&dom->ctx->lock);
-	if (!emu_dom(dom))
+	/* On release the caches are destroyed whole (emu_unbind_gpasid). */
+	if (!emu_dom(dom) || dom->ctx->dead)
 		return;
 	/* Cached entries hold GPAs, not pages: drop the whole domain. */
 	emu_flush_domain(dom);

@@ -17,6 +17,8 @@ TEST(HooksAbsent, NoFailBindNth) {
     EXPECT_EQ(access("/sys/kernel/debug/vsva/summary", R_OK), 0);
     EXPECT_NE(access("/sys/kernel/debug/vsva/fail_bind_nth", F_OK), 0)
             << "a production build exposes fail_bind_nth";
+    EXPECT_NE(access("/sys/kernel/debug/vsva/bench_skip_inv_backend", F_OK), 0)
+            << "a production build exposes bench_skip_inv_backend";
 }
 
 TEST(HooksAbsent, NoConsumerUnbind) {

@@ -37,7 +37,8 @@ struct Setup {
     std::unique_ptr<PageTables> pt;
     uint32_t dom = 0, dev = 0, pasid = 0, pasid2 = 0;
 
-    explicit Setup(int levels) {
+    // Each VM its own endpoint: an endpoint belongs to one context.
+    explicit Setup(int levels, uint16_t rid = 2) {
         int rc;
         if (!ctx.ok())
             Die("open /dev/vsva", -errno);
@@ -46,7 +47,7 @@ struct Setup {
         if ((rc = ram.Add(ctx, dom, kRamGpa, kRamLen)))
             Die("map", rc);
         pt = std::make_unique<PageTables>(ram, kPool, kPoolEnd, levels);
-        if ((rc = ctx.Attach(Rid(2), dom, 0, &dev)))
+        if ((rc = ctx.Attach(Rid(rid), dom, 0, &dev)))
             Die("attach", rc);
         if ((rc = ctx.PasidAlloc(&pasid)) || (rc = ctx.PasidAlloc(&pasid2)))
             Die("pasid alloc", rc);
@@ -115,7 +116,7 @@ void Translation(int levels, double floor) {
 // occupancy: a flush visits the entries it drops, not the cache.
 void Invalidation(unsigned fill, double floor) {
     Setup s(4);
-    Setup other(4);
+    Setup other(4, 3);
     uint64_t pt = s.pt->NewTable();
     for (unsigned j = 0; j < 512; j++)
         s.ram.Q(pt + j * 8) = kDataGpa | kUser;

@@ -70,7 +70,7 @@ const unsigned kWeight[kNumOps] = {
         1, // OPEN
         1, // CLOSE
         1, // FORK
-        1, // EXIT (rarely kept: see gen_prog)
+        1, // EXIT (rarer still: see gen_call)
         1, // RAW
         4, // SETUP
 };
@@ -173,12 +173,18 @@ Call gen_call(Rng& r, unsigned max_thr) {
     unsigned total = 0;
     for (unsigned w : kWeight)
         total += w;
-    uint64_t pick = r.below(total);
-    unsigned op = 0;
-    while (pick >= kWeight[op]) {
-        pick -= kWeight[op];
-        op++;
-    }
+    unsigned op;
+    // Exit ends the executor (a restart costs as much as several programs)
+    // and fork splits a program: keep both rare wherever a call is made,
+    // in a new program and in a mutation alike.
+    do {
+        uint64_t pick = r.below(total);
+        op = 0;
+        while (pick >= kWeight[op]) {
+            pick -= kWeight[op];
+            op++;
+        }
+    } while ((op == kExit && !r.one_in(8)) || (op == kFork && !r.one_in(3)));
     Call c;
     c.op = static_cast<uint8_t>(op);
     c.thr = (max_thr > 1 && r.one_in(4)) ? static_cast<uint8_t>(1 + r.below(max_thr - 1)) : 0;
@@ -340,7 +346,9 @@ Call gen_call(Rng& r, unsigned max_thr) {
 
 Prog gen_prog(Rng& r, unsigned max_thr) {
     Prog p;
-    size_t n = 1 + r.below(r.one_in(4) ? kMaxCalls : 16);
+    // About 22 calls on average: opening and tearing down a context per
+    // program is a third of the time of a short one.
+    size_t n = 8 + r.below(r.one_in(3) ? kMaxCalls - 8 : 24);
     if (r.one_in(2)) {
         Call s;
         s.op = kSetup;
@@ -349,13 +357,8 @@ Prog gen_prog(Rng& r, unsigned max_thr) {
         s.a[2] = r.one_in(4);
         p.calls.push_back(s);
     }
-    while (p.calls.size() < n) {
-        Call c = gen_call(r, max_thr);
-        // Exit and fork end or split a program: keep them rare and late.
-        if ((c.op == kExit || c.op == kFork) && !r.one_in(3))
-            continue;
-        p.calls.push_back(c);
-    }
+    while (p.calls.size() < n)
+        p.calls.push_back(gen_call(r, max_thr));
     return p;
 }
 

@@ -14,20 +14,10 @@ build=$(cd "${1:-$here/../../build}" && pwd)
 prefix=${VSVA_PREFIX:-$build/install-test}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
 
-step() { # name command...
-	local name=$1
-	shift
-	if "$@" >"$work/out" 2>&1; then
-		pass=$((pass + 1))
-		echo "ok   $name"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-		sed 's/^/     /' "$work/out" | tail -n 30
-	fi
-}
+# shellcheck source=tests/lib/steps.sh
+. "$here/../lib/steps.sh"
+step_log=$work/out
 
 rm -rf "$prefix"
 step "build libvsva and the tool" cmake --build "$build" --target vsva vsva_static vsva_tool

@@ -23,21 +23,11 @@ top=$(cd "$here/../.." && pwd)
 build=$(mkdir -p "${1:-$top/build}" && cd "${1:-$top/build}" && pwd)
 P=$build/pkg
 ver=$(sed -n '1s/^vsva (\([^)]*\)).*/\1/p' "$top/debian/changelog")
-pass=0 fail=0
 t0=$(date +%s)
-step() { # name command...
-	local name=$1 s
-	s=$(date +%s)
-	shift
-	if "$@" >"$P/out" 2>&1; then
-		pass=$((pass + 1))
-		echo "ok   $name ($(($(date +%s) - s)) s)"
-	else
-		fail=$((fail + 1))
-		echo "FAIL $name"
-		sed 's/^/     /' "$P/out" | tail -n 40
-	fi
-}
+# shellcheck source=tests/lib/steps.sh
+. "$here/../lib/steps.sh"
+step_log=$P/out
+step_tail=40
 rm -rf "$P"
 mkdir -p "$P/src/vsva-$ver" "$P/root" "$P/dkms"
 

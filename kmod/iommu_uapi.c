@@ -82,7 +82,8 @@ u32 vsva_inv_matrix(void)
  * unbind: argsz, version, format, flags, padding, and the hpasid range.
  */
 static int vsva_check_bind_head(const struct vsva_gpasid_bind_data *data,
-				const char *what, struct vsva_errmsg *err)
+				const char *what, bool rid_ok,
+				struct vsva_errmsg *err)
 {
 	if (data->argsz < VSVA_BIND_MIN) {
 		vsva_err(err, "%s: argsz %u is below the minimum %zu", what,
@@ -108,21 +109,21 @@ static int vsva_check_bind_head(const struct vsva_gpasid_bind_data *data,
 		vsva_err(err, "%s: padding must be zero", what);
 		return -EINVAL;
 	}
-	if (!data->hpasid || data->hpasid > VSVA_PASID_MAX) {
-		vsva_err(err, "%s: hpasid %llu is outside [1, %u]", what,
-			 data->hpasid, VSVA_PASID_MAX);
+	if ((!data->hpasid && !rid_ok) || data->hpasid > VSVA_PASID_MAX) {
+		vsva_err(err, "%s: hpasid %llu is outside [%u, %u]", what,
+			 data->hpasid, rid_ok ? 0 : 1, VSVA_PASID_MAX);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 int vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
-			 struct vsva_errmsg *err)
+			 bool rid_ok, struct vsva_errmsg *err)
 {
 	const struct vsva_gpasid_bind_data_vtd *vtd = &data->vendor.vtd;
 	int rc;
 
-	rc = vsva_check_bind_head(data, "bind", err);
+	rc = vsva_check_bind_head(data, "bind", rid_ok, err);
 	if (rc)
 		return rc;
 	if (data->argsz < VSVA_BIND_VTD_MIN) {
@@ -165,7 +166,8 @@ int vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
 }
 
 static int vsva_check_pasid(const char *what, u32 flags, u32 pasid_flag,
-			    u32 archid, u64 pasid, struct vsva_errmsg *err)
+			    u32 archid, u64 pasid, bool rid_ok,
+			    struct vsva_errmsg *err)
 {
 	if (!(flags & pasid_flag)) {
 		vsva_err(err, "invalidate: %s needs the PASID flag", what);
@@ -176,9 +178,9 @@ static int vsva_check_pasid(const char *what, u32 flags, u32 pasid_flag,
 			 archid);
 		return -EINVAL;
 	}
-	if (!pasid || pasid > VSVA_PASID_MAX) {
-		vsva_err(err, "invalidate: %s pasid %llu is outside [1, %u]",
-			 what, pasid, VSVA_PASID_MAX);
+	if ((!pasid && !rid_ok) || pasid > VSVA_PASID_MAX) {
+		vsva_err(err, "invalidate: %s pasid %llu is outside [%u, %u]",
+			 what, pasid, rid_ok ? 0 : 1, VSVA_PASID_MAX);
 		return -EINVAL;
 	}
 	return 0;
@@ -203,7 +205,7 @@ static int vsva_check_granu_unused(const struct vsva_cache_invalidate_info *inv,
 }
 
 int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
-			struct vsva_errmsg *err)
+			bool rid_ok, struct vsva_errmsg *err)
 {
 	const struct vsva_inv_addr_info *ai = &inv->granu.addr_info;
 	const struct vsva_inv_pasid_info *pi = &inv->granu.pasid_info;
@@ -271,7 +273,7 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 			return t;
 		return vsva_check_pasid("pasid_info", pi->flags,
 					VSVA_INV_PASID_FLAGS_PASID, pi->archid,
-					pi->pasid, err);
+					pi->pasid, rid_ok, err);
 	case VSVA_INV_GRANU_ADDR:
 		if (ai->flags & ~(VSVA_INV_ADDR_FLAGS_PASID |
 				  VSVA_INV_ADDR_FLAGS_ARCHID |
@@ -282,7 +284,7 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 		}
 		t = vsva_check_pasid("addr_info", ai->flags,
 				     VSVA_INV_ADDR_FLAGS_PASID, ai->archid,
-				     ai->pasid, err);
+				     ai->pasid, rid_ok, err);
 		if (t)
 			return t;
 		/*
@@ -399,7 +401,7 @@ int vsva_uapi_bind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,
 			       "bind", err);
 	if (rc)
 		return rc;
-	rc = vsva_check_bind_data(&data, err);
+	rc = vsva_check_bind_data(&data, op->flags & VSVA_RID_PASID_OK, err);
 	if (rc)
 		return rc;
 	return __vsva_bind_gpasid(ctx, op->target_id, op->flags, &data, err);
@@ -416,7 +418,8 @@ int vsva_uapi_unbind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,
 	if (rc)
 		return rc;
 	/* A real 5.11 VMM sends only argsz, version, format and hpasid. */
-	rc = vsva_check_bind_head(&data, "unbind", err);
+	rc = vsva_check_bind_head(&data, "unbind",
+				  op->flags & VSVA_RID_PASID_OK, err);
 	if (rc)
 		return rc;
 	return __vsva_unbind_gpasid(ctx, op->target_id, op->flags,
@@ -434,7 +437,7 @@ int vsva_uapi_invalidate(struct vsva_ctx *ctx,
 			       "invalidate", err);
 	if (rc)
 		return rc;
-	rc = vsva_check_inv_info(&inv, err);
+	rc = vsva_check_inv_info(&inv, op->flags & VSVA_RID_PASID_OK, err);
 	if (rc)
 		return rc;
 	return __vsva_cache_invalidate(ctx, op->target_id, op->flags, &inv,
@@ -546,7 +549,8 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 			memcpy(&inv[valid], e, min_t(size_t, argsz, ksize));
 		if (argsz < ksize)
 			memset((u8 *)&inv[valid] + argsz, 0, ksize - argsz);
-		vrc = vsva_check_inv_info(&inv[valid], err);
+		vrc = vsva_check_inv_info(&inv[valid],
+					  b->flags & VSVA_RID_PASID_OK, err);
 		if (vrc)
 			break;
 	}

@@ -119,14 +119,17 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	rc = vsva_targets_get(ctx, target_id, flags, "bind", true, &t, err);
 	if (rc)
 		goto out_unlock;
-	ioasid = vsva_ioasid_find(ctx->set, hpasid);
-	if (!ioasid) {
+	/* VSVA_RID_PASID: requests without PASID, outside any IOASID set. */
+	ioasid = hpasid == VSVA_RID_PASID ? NULL :
+		 vsva_ioasid_find(ctx->set, hpasid);
+	if (!ioasid && hpasid != VSVA_RID_PASID) {
 		vsva_err(err, "bind: hpasid %u is not allocated in this context",
 			 hpasid);
 		rc = -ENOENT;
 		goto out_put;
 	}
-	if ((data->flags & VSVA_SVA_GPASID_VAL) && ioasid->gpasid_valid &&
+	if (ioasid && (data->flags & VSVA_SVA_GPASID_VAL) &&
+	    ioasid->gpasid_valid &&
 	    data->gpasid != ioasid->gpasid) {
 		vsva_err(err, "bind: gpasid %llu differs from gpasid %u recorded for PASID %u",
 			 data->gpasid, ioasid->gpasid, hpasid);
@@ -142,15 +145,17 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	for (i = 0; i < t.nr; i++) {
 		struct vsva_device *dev = t.devs[i];
 
-		if (!(dev->caps & VSVA_DEV_CAP_PASID)) {
+		if (hpasid != VSVA_RID_PASID &&
+		    !(dev->caps & VSVA_DEV_CAP_PASID)) {
 			vsva_err(err, "bind: device %u has no PASID capability",
 				 dev->obj.id);
 			rc = -EINVAL;
 			goto out_put;
 		}
 		if (xa_load(&dev->bound, hpasid)) {
-			vsva_err(err, "bind: PASID %u is already bound on device %u",
-				 hpasid, dev->obj.id);
+			vsva_err(err, "bind: %s %u is already bound on device %u",
+				 ioasid ? "PASID" : "RID_PASID", hpasid,
+				 dev->obj.id);
 			rc = -EBUSY;
 			goto out_put;
 		}
@@ -183,9 +188,12 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 
 	for (i = 0; i < t.nr; i++) {
 		t.devs[i]->nr_bound++;
-		ioasid->nr_bound++;
 		atomic_inc(&ctx->nr_bindings);
 		atomic64_inc(&ctx->counters.binds);
+		/* IOASID events are about allocated PASIDs only. */
+		if (!ioasid)
+			continue;
+		ioasid->nr_bound++;
 		vsva_notify_dev(VSVA_IOASID_NOTIFY_BIND, t.devs[i], ioasid);
 	}
 out_put:
@@ -197,16 +205,19 @@ out_unlock:
 	return rc;
 }
 
+/* @ioasid is NULL for VSVA_RID_PASID. */
 static void vsva_unbind_one(struct vsva_ctx *ctx, struct vsva_device *dev,
-			    struct vsva_ioasid *ioasid)
+			    u32 hpasid, struct vsva_ioasid *ioasid)
 {
 	lockdep_assert_held(&ctx->lock);
-	WARN_ON(ctx->ops->unbind_gpasid(dev, ioasid->id));
-	xa_erase(&dev->bound, ioasid->id);
+	WARN_ON(ctx->ops->unbind_gpasid(dev, hpasid));
+	xa_erase(&dev->bound, hpasid);
 	dev->nr_bound--;
-	ioasid->nr_bound--;
 	atomic_dec(&ctx->nr_bindings);
 	atomic64_inc(&ctx->counters.unbinds);
+	if (!ioasid)
+		return;
+	ioasid->nr_bound--;
 	vsva_notify_dev(VSVA_IOASID_NOTIFY_UNBIND, dev, ioasid);
 }
 
@@ -217,11 +228,14 @@ void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev)
 
 	lockdep_assert_held(&ctx->lock);
 	xa_for_each(&dev->bound, index, entry) {
-		struct vsva_ioasid *ioasid = vsva_ioasid_find(ctx->set, index);
+		struct vsva_ioasid *ioasid = NULL;
 
-		if (WARN_ON(!ioasid))
-			continue;
-		vsva_unbind_one(ctx, dev, ioasid);
+		if (index != VSVA_RID_PASID) {
+			ioasid = vsva_ioasid_find(ctx->set, index);
+			if (WARN_ON(!ioasid))
+				continue;
+		}
+		vsva_unbind_one(ctx, dev, index, ioasid);
 		/* A device may hold a million bindings: let others run. */
 		cond_resched();
 	}
@@ -239,8 +253,9 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	rc = vsva_targets_get(ctx, target_id, flags, "unbind", true, &t, err);
 	if (rc)
 		goto out_unlock;
-	ioasid = vsva_ioasid_find(ctx->set, hpasid);
-	if (!ioasid) {
+	ioasid = hpasid == VSVA_RID_PASID ? NULL :
+		 vsva_ioasid_find(ctx->set, hpasid);
+	if (!ioasid && hpasid != VSVA_RID_PASID) {
 		vsva_err(err, "unbind: hpasid %u is not allocated in this context",
 			 hpasid);
 		rc = -ENOENT;
@@ -261,7 +276,7 @@ int __vsva_unbind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	 */
 	for (i = 0; i < t.nr; i++)
 		if (xa_load(&t.devs[i]->bound, hpasid))
-			vsva_unbind_one(ctx, t.devs[i], ioasid);
+			vsva_unbind_one(ctx, t.devs[i], hpasid, ioasid);
 out_put:
 	vsva_targets_put(&t);
 out_unlock:
@@ -375,7 +390,7 @@ int vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	int rc;
 
 	vsva_assert_not_in_notifier();
-	rc = vsva_check_bind_data(data, err);
+	rc = vsva_check_bind_data(data, false, err);
 	if (rc)
 		return rc;
 	if (flags & ~VSVA_TARGET_DOMAIN)
@@ -406,7 +421,7 @@ int vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 	int rc;
 
 	vsva_assert_not_in_notifier();
-	rc = vsva_check_inv_info(inv, err);
+	rc = vsva_check_inv_info(inv, false, err);
 	if (rc)
 		return rc;
 	if (flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB))

@@ -47,6 +47,7 @@ union vsva_ucmd_buffer {
 	struct vsva_emu_dma dma;
 	struct vsva_emu_pasid_entry pasid_entry;
 	struct vsva_emu_counters counters;
+	struct vsva_emu_translate translate;
 };
 
 /*
@@ -190,7 +191,8 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 	info->out_features = VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
 			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
-			     VSVA_FEAT_INV_SEPARATE_DEVTLB;
+			     VSVA_FEAT_INV_SEPARATE_DEVTLB |
+			     VSVA_FEAT_RID_PASID | VSVA_FEAT_EMU_TRANSLATE;
 	/* A query, not a privileged action: no audit record. */
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
 				ns_capable_noaudit(&init_user_ns,
@@ -419,22 +421,32 @@ static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what,
 	return 0;
 }
 
+/* The release VSVA_OLD_KERNEL stands for had no RID_PASID nesting. */
+#ifdef VSVA_OLD_KERNEL
+#define VSVA_RID_FLAG 0
+#else
+#define VSVA_RID_FLAG VSVA_RID_PASID_OK
+#endif
+
 static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "bind", VSVA_TARGET_DOMAIN) ?:
+	return vsva_nesting_check(ucmd, "bind",
+				  VSVA_TARGET_DOMAIN | VSVA_RID_FLAG) ?:
 	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_unbind_ioctl(struct vsva_ucmd *ucmd)
 {
-	return vsva_nesting_check(ucmd, "unbind", VSVA_TARGET_DOMAIN) ?:
+	return vsva_nesting_check(ucmd, "unbind",
+				  VSVA_TARGET_DOMAIN | VSVA_RID_FLAG) ?:
 	       vsva_uapi_unbind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
 static int vsva_invalidate_ioctl(struct vsva_ucmd *ucmd)
 {
 	return vsva_nesting_check(ucmd, "invalidate",
-				  VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB) ?:
+				  VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB |
+				  VSVA_RID_FLAG) ?:
 	       vsva_uapi_invalidate(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 
@@ -451,10 +463,12 @@ static int vsva_batch_ioctl(struct vsva_ucmd *ucmd)
 	u32 handled = 0;
 	int rc;
 
-	if (b->flags & ~(VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB)) {
+	const u32 known = VSVA_TARGET_DOMAIN | VSVA_INV_SEPARATE_DEVTLB |
+			  VSVA_RID_FLAG;
+
+	if (b->flags & ~known) {
 		vsva_err(ucmd->err, "batch: unknown flags 0x%x",
-			 b->flags & ~(VSVA_TARGET_DOMAIN |
-				      VSVA_INV_SEPARATE_DEVTLB));
+			 b->flags & ~known);
 		rc = -EOPNOTSUPP;
 	} else if (b->__reserved || b->__reserved2) {
 		vsva_err(ucmd->err, "batch: reserved fields must be 0");
@@ -525,6 +539,19 @@ static int vsva_emu_dma_ioctl(struct vsva_ucmd *ucmd)
 	rc = vsva_ucmd_respond(ucmd);
 	if (rc)
 		vsva_emu_dma_abort(ucmd->ctx, ucmd->cmd);
+	return rc;
+}
+
+/* A page request left pending for a lost output is withdrawn, as for DMA. */
+static int vsva_emu_translate_ioctl(struct vsva_ucmd *ucmd)
+{
+	int rc = vsva_emu_translate(ucmd->ctx, ucmd->cmd);
+
+	if (rc)
+		return rc;
+	rc = vsva_ucmd_respond(ucmd);
+	if (rc)
+		vsva_emu_translate_abort(ucmd->ctx, ucmd->cmd);
 	return rc;
 }
 
@@ -652,7 +679,8 @@ static bool vsva_cmd_newer(unsigned int cmd)
 {
 	return VSVA_OLD && (cmd == VSVA_CACHE_INVALIDATE_BATCH ||
 			    cmd == VSVA_FAULT_ALLOC ||
-			    cmd == VSVA_PAGE_RESPONSE);
+			    cmd == VSVA_PAGE_RESPONSE ||
+			    cmd == VSVA_EMU_TRANSLATE);
 }
 
 static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
@@ -700,6 +728,8 @@ static const struct vsva_ioctl_op vsva_ioctl_ops[] = {
 		      struct vsva_emu_pasid_entry, __reserved),
 	VSVA_IOCTL_OP(VSVA_EMU_COUNTERS, vsva_emu_counters_ioctl,
 		      struct vsva_emu_counters, out_bindings),
+	VSVA_IOCTL_OP_NOOUT(VSVA_EMU_TRANSLATE, vsva_emu_translate_ioctl,
+			    struct vsva_emu_translate, out_fault),
 };
 
 /*

@@ -266,9 +266,9 @@ void vsva_unbind_all(struct vsva_ctx *ctx, struct vsva_device *dev);
 
 /* iommu_uapi.c: the only code that copies nesting payloads from user. */
 int vsva_check_bind_data(const struct vsva_gpasid_bind_data *data,
-			 struct vsva_errmsg *err);
+			 bool rid_ok, struct vsva_errmsg *err);
 int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
-			struct vsva_errmsg *err);
+			bool rid_ok, struct vsva_errmsg *err);
 int vsva_check_page_resp(const struct vsva_page_response *msg,
 			 struct vsva_errmsg *err);
 int vsva_uapi_bind(struct vsva_ctx *ctx, const struct vsva_nesting_op *op,

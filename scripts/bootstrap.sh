@@ -16,6 +16,7 @@ PKGS=(
 	clang-format sparse
 	gcc-multilib g++-multilib
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	libglib2.0-dev libpixman-1-dev libfdt-dev patch
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
 	gnuplot-nox

@@ -41,7 +41,7 @@ void vsva_emu_ctx_fini(struct vsva_ctx *ctx);
 struct file *vsva_emu_fault_prepare(struct vsva_ctx *ctx);
 void vsva_emu_fault_abort(struct vsva_ctx *ctx, struct file *file);
 
-/* VSVA_EMU_DMA, VSVA_EMU_PASID_ENTRY handlers. */
+/* VSVA_EMU_DMA, VSVA_EMU_TRANSLATE, VSVA_EMU_PASID_ENTRY handlers. */
 /* Called WITHOUT ctx->lock (see above). */
 int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd);
 /*
@@ -49,6 +49,13 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd);
  * pending (no WAIT), if its record is still unread.  Takes ctx->lock.
  */
 void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd);
+/*
+ * VSVA_EMU_TRANSLATE: takes ctx->lock itself; the abort withdraws a page
+ * request whose output could not be returned, as vsva_emu_dma_abort().
+ */
+int vsva_emu_translate(struct vsva_ctx *ctx, struct vsva_emu_translate *cmd);
+void vsva_emu_translate_abort(struct vsva_ctx *ctx,
+			      const struct vsva_emu_translate *cmd);
 int vsva_emu_pasid_entry(struct vsva_ctx *ctx,
 			 struct vsva_emu_pasid_entry *cmd);
 

@@ -282,6 +282,7 @@ struct emu_ctx {
 /* Result of a translation. */
 struct emu_xlate {
 	u64 gpa;		/* GPA of the byte at the IOVA */
+	u64 vtd;		/* the PASID entry's VSVA_VTD_GPASID_* flags */
 	u8 shift;
 	u8 perm;
 };

@@ -487,6 +487,7 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 		emu_cache_insert(ed->devtlb, &e);
 	}
 hit:
+	x->vtd = pe.vtd_flags;
 	x->shift = e.shift;
 	x->perm = e.perm;
 	x->gpa = e.out + (iova & ((1ULL << e.shift) - 1));
@@ -497,14 +498,58 @@ hit:
  * Move @len bytes (inside one 4K IOVA page) between @buf and the guest.
  * Return: 0, 1 on a fault (@f, @recoverable), or a negative errno.
  */
+/*
+ * Translate @iova through both stages, as the access of a DMA would.
+ * @pasid is VSVA_RID_PASID with @no_pasid for a request without PASID.
+ * Context: ctx->lock and vsva_s2_read_lock(dev->dom) held; *@page stays
+ * valid until vsva_s2_read_unlock().
+ * Return: 0, 1 on a fault (@f, @recoverable), or a negative errno.
+ */
+static int emu_xlate_s2(struct vsva_ctx *ctx, struct vsva_device *dev,
+			u32 pasid, bool no_pasid, u64 iova, u32 access,
+			struct emu_xlate *x, struct page **page, u32 *prot,
+			struct vsva_fault_unrecoverable *f, bool *recoverable)
+{
+	u32 need;
+	int rc;
+
+	if (!no_pasid && pasid == VSVA_RID_PASID) {
+		/* A PASID-tagged request never reaches the RID_PASID entry. */
+		atomic64_inc(&ctx->counters.pasid_cache_misses);
+		emu_fault_fill(f, VSVA_FAULT_REASON_PASID_INVALID, pasid,
+			       access, iova, 0, false);
+		*recoverable = false;
+		return 1;
+	}
+	rc = emu_translate(ctx, dev, pasid, iova, access, x, f, recoverable);
+	if (!rc) {
+		need = (access & VSVA_FAULT_PERM_WRITE) ? VSVA_S2_WRITE :
+							  VSVA_S2_READ;
+		if (vsva_s2_lookup(dev->dom, x->gpa, page, prot) ||
+		    !(*prot & need)) {
+			emu_fault_fill(f, VSVA_FAULT_REASON_ACCESS, pasid,
+				       access, iova, x->gpa, true);
+			*recoverable = false;
+			rc = 1;
+		}
+	}
+	if (rc == 1 && no_pasid) {
+		/* No PASID on the request: none in the record, no PRI. */
+		f->flags &= ~VSVA_FAULT_UNRECOV_PASID_VALID;
+		*recoverable = false;
+	}
+	return rc;
+}
+
 static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
-			u32 pasid, u64 iova, size_t len, u32 access, void *buf,
+			u32 pasid, bool no_pasid, u64 iova, size_t len,
+			u32 access, void *buf,
 			struct vsva_fault_unrecoverable *f, bool *recoverable)
 {
 	struct vsva_domain *dom = dev->dom;
 	struct emu_xlate x;
 	struct page *page;
-	u32 prot, need;
+	u32 prot;
 	void *va;
 	int rc;
 
@@ -512,17 +557,10 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 	if (!emu_dev(dev) || !dom || !emu_dom(dom))
 		return -ENOENT;
 	vsva_s2_read_lock(dom);
-	rc = emu_translate(ctx, dev, pasid, iova, access, &x, f, recoverable);
+	rc = emu_xlate_s2(ctx, dev, pasid, no_pasid, iova, access, &x, &page,
+			  &prot, f, recoverable);
 	if (rc)
 		goto out_unlock;
-	need = (access & VSVA_FAULT_PERM_WRITE) ? VSVA_S2_WRITE : VSVA_S2_READ;
-	if (vsva_s2_lookup(dom, x.gpa, &page, &prot) || !(prot & need)) {
-		emu_fault_fill(f, VSVA_FAULT_REASON_ACCESS, pasid, access,
-			       iova, x.gpa, true);
-		*recoverable = false;
-		rc = 1;
-		goto out_unlock;
-	}
 	va = kmap_local_page(page);
 	if (access & VSVA_FAULT_PERM_WRITE)
 		memcpy(va + offset_in_page(x.gpa), buf, len);
@@ -557,6 +595,14 @@ static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
 	trace_vsva_fault(ctx->id, dev->obj.id, f, queued);
 }
 
+/* NO_PASID: pasid 0, a user non-execute request (VT-d's rule). */
+static bool emu_no_pasid_bad(u32 flags, u32 pasid)
+{
+	return (flags & VSVA_EMU_DMA_NO_PASID) &&
+	       (pasid != VSVA_RID_PASID ||
+		(flags & (VSVA_EMU_DMA_PRIV | VSVA_EMU_DMA_EXEC)));
+}
+
 /*
  * VSVA_EMU_DMA.  Errors found before anything moved return an errno; once
  * a byte moved the call returns 0 with what was done, so no output is lost
@@ -574,8 +620,10 @@ static void emu_record_unrecov(struct vsva_ctx *ctx, struct vsva_device *dev,
 int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 {
 	const u32 known = VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_PRIV |
-			  VSVA_EMU_DMA_EXEC | VSVA_EMU_DMA_WAIT;
+			  VSVA_EMU_DMA_EXEC | VSVA_EMU_DMA_WAIT |
+			  VSVA_EMU_DMA_NO_PASID;
 	bool write = cmd->flags & VSVA_EMU_DMA_WRITE;
+	bool no_pasid = cmd->flags & VSVA_EMU_DMA_NO_PASID;
 	u8 __user *ubuf = u64_to_user_ptr(cmd->buf_uptr);
 	struct vsva_device *dev;
 	unsigned int retries = 0;
@@ -588,6 +636,7 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 	if (cmd->flags & ~known)
 		return -EOPNOTSUPP;
 	if ((write && (cmd->flags & VSVA_EMU_DMA_EXEC)) ||
+	    emu_no_pasid_bad(cmd->flags, cmd->pasid) ||
 	    cmd->len > EMU_DMA_MAX ||
 	    check_add_overflow(cmd->iova, cmd->len, &end))
 		return -EINVAL;
@@ -627,8 +676,8 @@ int vsva_emu_dma(struct vsva_ctx *ctx, struct vsva_emu_dma *cmd)
 			break;
 		}
 		mutex_lock(&ctx->lock);
-		rc = emu_dma_page(ctx, dev, cmd->pasid, iova, chunk, access,
-				  bounce, &f, &recov);
+		rc = emu_dma_page(ctx, dev, cmd->pasid, no_pasid, iova, chunk,
+				  access, bounce, &f, &recov);
 		if (rc <= 0) {
 			mutex_unlock(&ctx->lock);
 			if (rc)
@@ -696,6 +745,100 @@ void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd)
 
 	if (!(cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ) ||
 	    (cmd->flags & VSVA_EMU_DMA_WAIT))
+		return;
+	mutex_lock(&ctx->lock);
+	dev = vsva_device_find(ctx, cmd->dev_id);
+	if (dev && emu_dev(dev) &&
+	    emu_prq_withdraw(ctx, dev->obj.id, emu_dev(dev)->tag,
+			     cmd->out_grpid))
+		atomic64_dec(&ctx->counters.page_requests);
+	mutex_unlock(&ctx->lock);
+}
+
+/*
+ * VSVA_EMU_TRANSLATE: what a DMA of that kind would translate @iova to,
+ * through the same caches, walk and stage-2 check; a fault is handled as a
+ * DMA without WAIT handles it.
+ */
+int vsva_emu_translate(struct vsva_ctx *ctx, struct vsva_emu_translate *cmd)
+{
+	const u32 known = VSVA_EMU_DMA_WRITE | VSVA_EMU_DMA_PRIV |
+			  VSVA_EMU_DMA_EXEC | VSVA_EMU_DMA_NO_PASID;
+	bool write = cmd->flags & VSVA_EMU_DMA_WRITE;
+	bool no_pasid = cmd->flags & VSVA_EMU_DMA_NO_PASID;
+	struct vsva_fault_unrecoverable f;
+	struct vsva_device *dev;
+	struct emu_xlate x;
+	struct emu_prq *prq;
+	struct page *page;
+	u32 access, prot, base;
+	bool recov;
+	int rc;
+
+	if (cmd->flags & ~known)
+		return -EOPNOTSUPP;
+	if ((write && (cmd->flags & VSVA_EMU_DMA_EXEC)) ||
+	    emu_no_pasid_bad(cmd->flags, cmd->pasid))
+		return -EINVAL;
+	base = 0;
+	if (cmd->flags & VSVA_EMU_DMA_EXEC)
+		base |= VSVA_FAULT_PERM_EXEC;
+	if (cmd->flags & VSVA_EMU_DMA_PRIV)
+		base |= VSVA_FAULT_PERM_PRIV;
+	access = base | (write ? VSVA_FAULT_PERM_WRITE : VSVA_FAULT_PERM_READ);
+	cmd->out_addr = 0;
+	cmd->out_perm = 0;
+	cmd->out_shift = 0;
+	cmd->out_flags = 0;
+	cmd->out_grpid = 0;
+	memset(&cmd->out_fault, 0, sizeof(cmd->out_fault));
+
+	mutex_lock(&ctx->lock);
+	dev = vsva_device_find(ctx, cmd->dev_id);
+	if (!dev || !emu_dev(dev) || !dev->dom || !emu_dom(dev->dom)) {
+		rc = -ENOENT;
+		goto out_unlock;
+	}
+	vsva_s2_read_lock(dev->dom);
+	rc = emu_xlate_s2(ctx, dev, cmd->pasid, no_pasid, cmd->iova, access,
+			  &x, &page, &prot, &f, &recov);
+	vsva_s2_read_unlock(dev->dom);
+	if (rc < 0)
+		goto out_unlock;
+	if (!rc) {
+		cmd->out_addr = x.gpa;
+		cmd->out_shift = x.shift;
+		if ((prot & VSVA_S2_READ) &&
+		    emu_access_ok(x.vtd, x.perm, base | VSVA_FAULT_PERM_READ))
+			cmd->out_perm |= VSVA_FAULT_PERM_READ;
+		if ((prot & VSVA_S2_WRITE) && !(base & VSVA_FAULT_PERM_EXEC) &&
+		    emu_access_ok(x.vtd, x.perm, base | VSVA_FAULT_PERM_WRITE))
+			cmd->out_perm |= VSVA_FAULT_PERM_WRITE;
+		goto out_unlock;
+	}
+	rc = 0;
+	atomic64_inc(&ctx->counters.faults);
+	cmd->out_flags = VSVA_EMU_DMA_FAULTED;
+	memcpy(&cmd->out_fault, &f, sizeof(f));
+	if (!recov || !(dev->enabled & VSVA_ATTACH_ENABLE_PRI) ||
+	    emu_prq_queue(ctx, dev, cmd->pasid, cmd->iova, access, false,
+			  &cmd->out_grpid, &prq)) {
+		emu_record_unrecov(ctx, dev, &f);
+		goto out_unlock;
+	}
+	atomic64_inc(&ctx->counters.page_requests);
+	cmd->out_flags |= VSVA_EMU_DMA_PAGE_REQ;
+out_unlock:
+	mutex_unlock(&ctx->lock);
+	return rc;
+}
+
+void vsva_emu_translate_abort(struct vsva_ctx *ctx,
+			      const struct vsva_emu_translate *cmd)
+{
+	struct vsva_device *dev;
+
+	if (!(cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ))
 		return;
 	mutex_lock(&ctx->lock);
 	dev = vsva_device_find(ctx, cmd->dev_id);

@@ -355,6 +355,47 @@ VSVA_QEMU_EXPORT int vsva_qemu_page_response(vsva_qemu_dev* dev,
 VSVA_QEMU_EXPORT int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova,
                                        void* buf, uint32_t len, uint32_t flags, uint32_t* out_done);
 
+/* vsva_qemu_emu_translate() flags. */
+#define VSVA_QEMU_XLATE_WRITE (1u << 0) /**< for a write (else a read) */
+
+/* vsva_qemu_translation.flags */
+#define VSVA_QEMU_XLATE_R (1u << 0)     /**< reads allowed through both stages */
+#define VSVA_QEMU_XLATE_W (1u << 1)     /**< writes allowed without another walk */
+#define VSVA_QEMU_XLATE_FAULT (1u << 2) /**< no translation: see @fault_reason */
+
+/**
+ * struct vsva_qemu_translation - what vsva_qemu_emu_translate() answered
+ * (output; since VSVA_QEMU_2)
+ * @size: sizeof(struct vsva_qemu_translation), set by the caller
+ * @flags: VSVA_QEMU_XLATE_R, _W, _FAULT
+ * @gpa: guest-physical address of the byte at the IOVA
+ * @page_shift: log2 of the page that maps it: 12, 21 or 30
+ * @fault_reason: with VSVA_QEMU_XLATE_FAULT, the VSVA_FAULT_REASON_* of
+ *                <linux/vsva.h>
+ */
+struct vsva_qemu_translation {
+    uint32_t size;
+    uint32_t flags;
+    uint64_t gpa;
+    uint32_t page_shift;
+    uint32_t fault_reason;
+};
+#define VSVA_QEMU_TRANSLATION_MIN_SIZE 24u
+
+/**
+ * Emulated IOMMU only (VSVA_FEAT_EMU_TRANSLATE), since VSVA_QEMU_2: what an
+ * access of device @dev at @iova of guest PASID @gpasid translates to,
+ * answered by vsva's emulated IOTLB / device TLB exactly as a DMA (a cached
+ * entry is returned until invalidated, a miss walks) — what an IOMMU memory
+ * region's translate callback asks instead of walking the tables itself.
+ * 0 with @out filled; -EFAULT on a translation fault (@out->flags has
+ * VSVA_QEMU_XLATE_FAULT; the fault is also recorded like a DMA fault);
+ * -ENOENT when @gpasid is not bound; -EOPNOTSUPP in dry-run mode or for
+ * unknown flags.
+ */
+VSVA_QEMU_EXPORT int vsva_qemu_emu_translate(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova,
+                                             uint32_t flags, struct vsva_qemu_translation* out);
+
 /**
  * struct vsva_qemu_stats - counters of the context (output)
  * @size: sizeof(struct vsva_qemu_stats), set by the caller

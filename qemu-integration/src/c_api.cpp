@@ -605,6 +605,51 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
     });
 }
 
+int vsva_qemu_emu_translate(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, uint32_t flags,
+                            struct vsva_qemu_translation* out) {
+    if (!dev || !out || out->size < VSVA_QEMU_TRANSLATION_MIN_SIZE)
+        return -EINVAL;
+    vsva_qemu_ctx* ctx = dev->ctx;
+    return guarded(ctx, [&] {
+        const uint32_t usize = out->size;
+        vsva_qemu_translation t = {};
+        t.size = usize;
+        auto done = [&](int rc) {
+            copy_struct_out(out, usize, &t, sizeof(t));
+            return rc;
+        };
+        if (flags & ~VSVA_QEMU_XLATE_WRITE)
+            return done(ctx->fail(EOPNOTSUPP,
+                                  fmt::format("emu translate: unknown flags {:#x}", flags)));
+        auto hp = ctx->ad->hpasid_of(gpasid);
+        if (!hp)
+            return done(ctx->fail(ENOENT,
+                                  fmt::format("emu translate: guest PASID {} not bound", gpasid)));
+        if (ctx->dry)
+            return done(ctx->fail(EOPNOTSUPP, "dry run: no emulated device"));
+#ifdef VSVA_QEMU_HAVE_LIBVSVA
+        vsva::emu::TranslateFlags f;
+        f.write = flags & VSVA_QEMU_XLATE_WRITE;
+        auto r = vsva::emu::translate(*dev->vdev, *hp, iova, f);
+        if (!r)
+            return done(ctx->fail(r.error()));
+        t.gpa = r->gpa;
+        t.page_shift = r->page_shift;
+        t.flags = (r->read ? VSVA_QEMU_XLATE_R : 0) | (r->write ? VSVA_QEMU_XLATE_W : 0);
+        if (r->faulted) {
+            t.flags = VSVA_QEMU_XLATE_FAULT;
+            t.fault_reason = r->fault.reason;
+            return done(ctx->fail(EFAULT, fmt::format("emu translate: fault (reason {}) at {:#x}",
+                                                      r->fault.reason, r->fault.addr)));
+        }
+        return done(ctx->ok());
+#else
+        (void)iova;
+        return done(ctx->fail(EOPNOTSUPP, "built without libvsva"));
+#endif
+    });
+}
+
 int vsva_qemu_get_stats(const vsva_qemu_ctx* ctx, struct vsva_qemu_stats* out) {
     if (!ctx || !out || out->size < VSVA_QEMU_STATS_MIN_SIZE)
         return -EINVAL;

@@ -141,6 +141,12 @@ TEST_F(Sizes, EmuCommands) {
                                           c.dev_id = dev;
                                           c.pasid = pasid;
                                       });
+    ioctl_sizes<vsva_emu_translate>(VSVA_EMU_TRANSLATE, sizeof(vsva_emu_translate),
+                                    [&](vsva_emu_translate& c, int) {
+                                        c.dev_id = dev;
+                                        c.pasid = pasid;
+                                        c.iova = 0x1000;
+                                    });
 }
 
 TEST_F(Sizes, UnknownCommand) {
@@ -356,13 +362,18 @@ TEST_F(Sizes, WrapperFlagsAndReserved) {
          {VSVA_BIND_GPASID, VSVA_UNBIND_GPASID, VSVA_CACHE_INVALIDATE, VSVA_PAGE_RESPONSE}) {
         auto op = make<vsva_nesting_op>();
         op.target_id = dev;
-        // VSVA_INV_SEPARATE_DEVTLB (0x2) exists for invalidations only.
+        // VSVA_INV_SEPARATE_DEVTLB (0x2) exists for invalidations only,
+        // VSVA_RID_PASID_OK (0x4) for all but the page response.
         const bool inv = cmd == VSVA_CACHE_INVALIDATE;
-        op.flags = inv ? 4 : VSVA_INV_SEPARATE_DEVTLB;
+        const bool resp = cmd == VSVA_PAGE_RESPONSE;
+        op.flags = resp ? VSVA_RID_PASID_OK : inv ? 8 : VSVA_INV_SEPARATE_DEVTLB;
         op.data_len = d.argsz;
         op.data_uptr = reinterpret_cast<uintptr_t>(&d);
         EXPECT_EQ(ioctl_msg(fd(), cmd, op, &msg), -EOPNOTSUPP) << cmd;
-        EXPECT_NE(msg.find(inv ? ": unknown flags 0x4" : ": unknown flags 0x2"), std::string::npos)
+        EXPECT_NE(msg.find(resp  ? ": unknown flags 0x4"
+                           : inv ? ": unknown flags 0x8"
+                                 : ": unknown flags 0x2"),
+                  std::string::npos)
                 << msg;
         op.flags = 0;
         op.__reserved = 1;
@@ -370,7 +381,7 @@ TEST_F(Sizes, WrapperFlagsAndReserved) {
         EXPECT_NE(msg.find(": __reserved must be 0"), std::string::npos) << msg;
     }
     auto b = make<vsva_cache_invalidate_batch>();
-    b.flags = 4;
+    b.flags = 8;
     EXPECT_EQ(ioctl_msg(fd(), VSVA_CACHE_INVALIDATE_BATCH, b, &msg), -EOPNOTSUPP);
     b.flags = 0;
     b.__reserved = 1;

@@ -208,6 +208,20 @@ public:
         return rc;
     }
 
+    // One translation request (VSVA_EMU_TRANSLATE); fills *out.
+    int Translate(uint32_t dev, uint32_t pasid, uint64_t iova, uint32_t flags,
+                  struct vsva_emu_translate* out) const {
+        struct vsva_emu_translate t = {};
+        t.argsz = sizeof(t);
+        t.flags = flags;
+        t.dev_id = dev;
+        t.pasid = pasid;
+        t.iova = iova;
+        int rc = Call(VSVA_EMU_TRANSLATE, &t);
+        *out = t;
+        return rc;
+    }
+
 private:
     int fd_ = -1;
 };

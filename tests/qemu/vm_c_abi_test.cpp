@@ -205,6 +205,45 @@ TEST_F(CAbiVm, WholeFlow) {
     EXPECT_EQ(st.unbinds, 1u);
 }
 
+// The translate callback of an emulated endpoint: answered from vsva's
+// IOTLB / device TLB, stale until the guest's P_IOTLB + P_DEVTLB + wait.
+TEST_F(CAbiVm, TranslateStaleUntilGuestInvalidates) {
+    PageTables pt(ram, 0x100000, 0x200000);
+    ASSERT_TRUE(pt.map(kVa, kPage1));
+    bind(pt);
+    vsva_qemu_translation t{};
+    t.size = sizeof(t);
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa + 0x10, 0, &t), 0)
+            << vsva_qemu_last_error(ctx);
+    EXPECT_EQ(t.gpa, kPage1 + 0x10);
+    EXPECT_EQ(t.page_shift, 12u);
+    EXPECT_EQ(t.flags, uint32_t{VSVA_QEMU_XLATE_R}) << "clean page: a write walks again";
+    EXPECT_EQ(t.size, sizeof(t));
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa + 0x10, VSVA_QEMU_XLATE_WRITE, &t), 0);
+    EXPECT_EQ(t.flags, uint32_t{VSVA_QEMU_XLATE_R | VSVA_QEMU_XLATE_W});
+
+    ASSERT_TRUE(pt.map(kVa, kPage2));
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 0, &t), 0);
+    EXPECT_EQ(t.gpa, kPage1) << "stale until the guest invalidates";
+    ASSERT_EQ(run(desc::piotlb_page(kDid, kGpasid, kVa, 0, false)), 0);
+    ASSERT_EQ(run(desc::pdevtlb(kRid, kGpasid, kVa)), 0);
+    ASSERT_EQ(run(desc::wait(kStatus, 0x33, false)), 0) << vsva_qemu_last_error(ctx);
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 0, &t), 0);
+    EXPECT_EQ(t.gpa, kPage2);
+
+    // A fault: -EFAULT and the reason; errors.
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa + 0x800000, 0, &t), -EFAULT);
+    EXPECT_EQ(t.flags, uint32_t{VSVA_QEMU_XLATE_FAULT});
+    EXPECT_EQ(t.fault_reason, uint32_t{VSVA_FAULT_REASON_PTE_FETCH});
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid + 1, kVa, 0, &t), -ENOENT);
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 2, &t), -EOPNOTSUPP);
+    t.size = VSVA_QEMU_TRANSLATION_MIN_SIZE - 1;
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 0, &t), -EINVAL);
+    // Drain the fault event the faulting translation queued.
+    (void)vsva_qemu_fault_fd(ctx);
+    (void)events();
+}
+
 TEST_F(CAbiVm, BindPasidEntryDirectAndErrors) {
     PageTables pt(ram, 0x100000, 0x200000);
     ASSERT_TRUE(pt.map(kVa, kPage1));

@@ -397,6 +397,14 @@ struct vsva_fault {
  * did), unless the call passes %VSVA_INV_SEPARATE_DEVTLB, which is accepted.
  */
 #define VSVA_FEAT_INV_SEPARATE_DEVTLB (1ULL << 6)
+/**
+ * VSVA_FEAT_RID_PASID - requests without PASID can be nested on a guest
+ * stage-1 table: %VSVA_RID_PASID_OK (bind, unbind, invalidation) and
+ * %VSVA_EMU_DMA_NO_PASID are accepted.
+ */
+#define VSVA_FEAT_RID_PASID (1ULL << 7)
+/** VSVA_FEAT_EMU_TRANSLATE - %VSVA_EMU_TRANSLATE exists. */
+#define VSVA_FEAT_EMU_TRANSLATE (1ULL << 8)
 
 /** VSVA_AW_48 - 4-level stage-1 tables (48-bit). */
 #define VSVA_AW_48 (1 << 0)
@@ -651,6 +659,25 @@ struct vsva_pasid_free {
 #define VSVA_INV_SEPARATE_DEVTLB (1 << 1)
 
 /**
+ * VSVA_RID_PASID - the PASID value that names a device's requests without
+ * PASID (VT-d's RID_PASID entry), where %VSVA_RID_PASID_OK allows it.
+ * %VSVA_PASID_ALLOC never returns it; it belongs to no IOASID set.
+ */
+#define VSVA_RID_PASID 0
+/**
+ * VSVA_RID_PASID_OK - for %VSVA_BIND_GPASID, %VSVA_UNBIND_GPASID,
+ * %VSVA_CACHE_INVALIDATE and %VSVA_CACHE_INVALIDATE_BATCH
+ * (%VSVA_FEAT_RID_PASID): the PASID fields of this call's v1 payloads
+ * (``hpasid``, ``pasid_info.pasid``, ``addr_info.pasid``) may hold
+ * %VSVA_RID_PASID, which names the target devices' requests without PASID.
+ * A bind of %VSVA_RID_PASID nests those requests on the guest stage-1
+ * table at ``gpgd`` (the DMA-API domain of a guest in scalable mode); it
+ * needs no PASID capability of the device.  Without the flag the v1 rule
+ * stands: a PASID field of 0 is ``-EINVAL``.
+ */
+#define VSVA_RID_PASID_OK (1 << 2)
+
+/**
  * struct vsva_nesting_op - VSVA_BIND_GPASID, VSVA_UNBIND_GPASID,
  *                          VSVA_CACHE_INVALIDATE, VSVA_PAGE_RESPONSE
  * @argsz: size of this struct
@@ -789,6 +816,16 @@ struct vsva_fault_event {
  * INVALID/FAILURE fail the access.  Without it the call returns at once.
  */
 #define VSVA_EMU_DMA_WAIT (1 << 3)
+/**
+ * VSVA_EMU_DMA_NO_PASID - the request carries no PASID (%VSVA_FEAT_RID_PASID):
+ * it is translated through the device's %VSVA_RID_PASID entry; @pasid must
+ * be 0.  As on VT-d, such a request is a user, non-execute access
+ * (%VSVA_EMU_DMA_PRIV and %VSVA_EMU_DMA_EXEC: ``-EINVAL``), and its faults
+ * are never page requests: they are recorded without
+ * %VSVA_FAULT_UNRECOV_PASID_VALID.  Without the flag, @pasid 0 names no
+ * entry (a %VSVA_FAULT_REASON_PASID_INVALID fault), as before.
+ */
+#define VSVA_EMU_DMA_NO_PASID (1 << 4)
 
 /** VSVA_EMU_DMA_FAULTED - the access stopped at a fault (see out_fault). */
 #define VSVA_EMU_DMA_FAULTED (1 << 0)
@@ -916,5 +953,48 @@ struct vsva_emu_counters {
 };
 
 #define VSVA_EMU_COUNTERS _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x22)
+
+/**
+ * struct vsva_emu_translate - VSVA_EMU_TRANSLATE: translate one address
+ * @argsz: size of this struct
+ * @flags: %VSVA_EMU_DMA_WRITE, %VSVA_EMU_DMA_PRIV, %VSVA_EMU_DMA_EXEC,
+ *         %VSVA_EMU_DMA_NO_PASID, with the rules of %VSVA_EMU_DMA
+ *         (%VSVA_EMU_DMA_WAIT is not accepted: ``-EOPNOTSUPP``)
+ * @dev_id: the device
+ * @pasid: the host PASID tagging the request (0 with
+ *         %VSVA_EMU_DMA_NO_PASID)
+ * @iova: the address to translate
+ * @out_addr: the guest-physical address of the byte at @iova
+ * @out_perm: %VSVA_FAULT_PERM_READ and %VSVA_FAULT_PERM_WRITE: the accesses
+ *            of this kind (same privilege) the returned translation allows
+ *            through both stages without another walk
+ * @out_shift: log2 of the page that maps @iova: 12, 21 or 30
+ * @out_flags: %VSVA_EMU_DMA_FAULTED, %VSVA_EMU_DMA_PAGE_REQ
+ * @out_grpid: the page request group, with %VSVA_EMU_DMA_PAGE_REQ
+ * @out_fault: the fault, when %VSVA_EMU_DMA_FAULTED
+ *
+ * The translation a zero-length DMA of that kind would use, answered the
+ * same way: PASID cache, device TLB (ATS enabled), IOTLB, then a walk that
+ * fills the caches, then the stage-2 check.  A cached entry is returned
+ * until an invalidation drops it, even if the guest table changed.  A fault
+ * is not an error: the call succeeds with %VSVA_EMU_DMA_FAULTED and is
+ * counted, recorded in the fault queue or turned into a page request
+ * exactly like a DMA fault without %VSVA_EMU_DMA_WAIT.
+ */
+struct vsva_emu_translate {
+	__u32 argsz;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__aligned_u64 iova;
+	__aligned_u64 out_addr;
+	__u32 out_perm;
+	__u32 out_shift;
+	__u32 out_flags;
+	__u32 out_grpid;
+	struct vsva_fault_unrecoverable out_fault;
+};
+
+#define VSVA_EMU_TRANSLATE _IO(VSVA_TYPE, VSVA_CMD_BASE + 0x23)
 
 #endif /* _UAPI_LINUX_VSVA_H */

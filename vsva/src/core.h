@@ -55,6 +55,7 @@ VSVA_CMD(vsva_fault_alloc, VSVA_FAULT_ALLOC, false);
 VSVA_CMD(vsva_emu_dma, VSVA_EMU_DMA, false);
 VSVA_CMD(vsva_emu_pasid_entry, VSVA_EMU_PASID_ENTRY, false);
 VSVA_CMD(vsva_emu_counters, VSVA_EMU_COUNTERS, false);
+VSVA_CMD(vsva_emu_translate, VSVA_EMU_TRANSLATE, false);
 #undef VSVA_CMD
 /* vsva_nesting_op and vsva_destroy serve several commands: see call_as(). */
 

@@ -35,6 +35,34 @@ Result<DmaResult> dma(const Device& dev, std::uint32_t pasid, std::uint64_t iova
     return res;
 }
 
+Result<Translation> translate(const Device& dev, std::uint32_t pasid, std::uint64_t iova,
+                              TranslateFlags flags) {
+    vsva_emu_translate t = {};
+    t.flags = (flags.write ? VSVA_EMU_DMA_WRITE : 0) | (flags.privileged ? VSVA_EMU_DMA_PRIV : 0) |
+              (flags.exec ? VSVA_EMU_DMA_EXEC : 0) | (flags.no_pasid ? VSVA_EMU_DMA_NO_PASID : 0);
+    t.dev_id = Access::device_id(dev);
+    t.pasid = pasid;
+    t.iova = iova;
+    if (auto r = Access::core(dev).call(t, "emu-translate"); !r)
+        return Unexpected(std::move(r).error());
+    Translation res;
+    res.gpa = t.out_addr;
+    res.read = t.out_perm & VSVA_FAULT_PERM_READ;
+    res.write = t.out_perm & VSVA_FAULT_PERM_WRITE;
+    res.page_shift = t.out_shift;
+    res.faulted = t.out_flags & VSVA_EMU_DMA_FAULTED;
+    res.page_request = t.out_flags & VSVA_EMU_DMA_PAGE_REQ;
+    res.grpid = t.out_grpid;
+    res.fault.dev_id = t.dev_id;
+    res.fault.reason = t.out_fault.reason;
+    res.fault.flags = t.out_fault.flags;
+    res.fault.pasid = t.out_fault.pasid;
+    res.fault.perm = t.out_fault.perm;
+    res.fault.addr = t.out_fault.addr;
+    res.fault.fetch_addr = t.out_fault.fetch_addr;
+    return res;
+}
+
 Result<PasidEntry> pasid_entry(const Device& dev, std::uint32_t pasid) {
     vsva_emu_pasid_entry e = {};
     e.dev_id = Access::device_id(dev);

@@ -46,6 +46,36 @@ struct DmaResult {
 VSVA_EXPORT Result<DmaResult> dma(const Device& dev, std::uint32_t pasid, std::uint64_t iova,
                                   std::span<std::byte> buf, DmaFlags flags);
 
+/** Kind of translation request (VSVA_EMU_TRANSLATE). */
+struct TranslateFlags {
+    bool write = false;      ///< for a write (else a read)
+    bool privileged = false; ///< supervisor request
+    bool exec = false;       ///< execute request
+    bool no_pasid = false;   ///< a request without PASID (pasid must be 0)
+};
+
+/** What a translation request answered.  A fault is not an error. */
+struct Translation {
+    std::uint64_t gpa = 0;        ///< guest-physical address of the byte at iova
+    bool read = false;            ///< reads allowed through both stages
+    bool write = false;           ///< writes allowed without another walk
+    std::uint32_t page_shift = 0; ///< 12, 21 or 30
+    bool faulted = false;         ///< no translation (see fault)
+    bool page_request = false;    ///< a page request was queued (grpid)
+    std::uint32_t grpid = 0;
+    UnrecoverableFault fault; ///< when faulted (dev_id is the device's)
+};
+
+/**
+ * What device @dev's access at @iova of PASID @pasid translates to, answered
+ * through the emulated caches exactly as a DMA (VSVA_EMU_TRANSLATE): a
+ * cached entry until invalidated, a walk on a miss, a fault reported as a
+ * DMA fault.  Errors: EOPNOTSUPP/ENOTTY (kernel without it), EINVAL,
+ * ENOENT.
+ */
+VSVA_EXPORT Result<Translation> translate(const Device& dev, std::uint32_t pasid,
+                                          std::uint64_t iova, TranslateFlags flags);
+
 /** A PASID-table entry as the emulated IOMMU holds it. */
 struct PasidEntry {
     bool present = false;

@@ -2,6 +2,7 @@
 #include "vsva_testlib.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -300,6 +301,26 @@ int write_file(const std::string& path, const std::string& s) {
     int rc = n < 0 ? -errno : 0;
     ::close(fd);
     return rc;
+}
+
+std::string topology_spec(const std::string& shown) {
+    std::string spec;
+    for (size_t pos = 0; pos < shown.size();) {
+        size_t nl = shown.find('\n', pos);
+        std::string line = shown.substr(pos, nl - pos);
+        pos = nl == std::string::npos ? shown.size() : nl + 1;
+        char name[16];
+        unsigned grp;
+        if (sscanf(line.c_str(), "%15s group %u", name, &grp) != 2)
+            continue;
+        std::string caps;
+        for (const char* c : {"pasid", "ats", "pri"})
+            if (line.find(std::string(" ") + c) != std::string::npos)
+                caps += (caps.empty() ? "" : "+") + std::string(c);
+        spec += (spec.empty() ? "" : ",") + std::string(name) + "/" + std::to_string(grp) +
+                (caps.empty() ? "" : "/" + caps);
+    }
+    return spec;
 }
 
 std::map<std::string, long long> read_kv(const std::string& path) {

@@ -178,6 +178,9 @@ int write_file(const std::string& path, const std::string& s);
 std::map<std::string, long long> read_kv(const std::string& path);
 // /sys/kernel/debug/vsva/summary.
 std::map<std::string, long long> vsva_summary();
+// The debugfs topology file's "BB:DD.F group G caps ..." lines back in the
+// syntax the file (and the topology parameter) takes: to restore it.
+std::string topology_spec(const std::string& shown);
 bool have_debugfs();
 // The id of the newest context (the one this process opened last).
 int newest_ctx_id();

@@ -26,28 +26,8 @@ protected:
     }
     void TearDown() override {
         if (!before_.empty()) {
-            EXPECT_EQ(write_file(kTopo, restore_spec(before_)), 0);
+            EXPECT_EQ(write_file(kTopo, topology_spec(before_)), 0);
         }
-    }
-    // The "BB:DD.F group G caps ..." lines back to the parameter syntax.
-    static std::string restore_spec(const std::string& shown) {
-        std::string spec;
-        for (size_t pos = 0; pos < shown.size();) {
-            size_t nl = shown.find('\n', pos);
-            std::string line = shown.substr(pos, nl - pos);
-            pos = nl == std::string::npos ? shown.size() : nl + 1;
-            char name[16];
-            unsigned grp;
-            if (sscanf(line.c_str(), "%15s group %u", name, &grp) != 2)
-                continue;
-            std::string caps;
-            for (const char* c : {"pasid", "ats", "pri"})
-                if (line.find(std::string(" ") + c) != std::string::npos)
-                    caps += (caps.empty() ? "" : "+") + std::string(c);
-            spec += (spec.empty() ? "" : ",") + std::string(name) + "/" + std::to_string(grp) +
-                    (caps.empty() ? "" : "/" + caps);
-        }
-        return spec;
     }
     // Attach @rid in a fresh context as @uid: 0 or the errno, and the message.
     static int attach_as(uid_t uid, uint32_t r, std::string* msg,

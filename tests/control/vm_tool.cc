@@ -318,24 +318,8 @@ TEST_F(Tool, TopoShowsOwnersAndHolders) {
                 << json;
         EXPECT_TRUE(has(json, "{\"rid\": \"00:05.0\", \"group\": 4, \"caps\": [], ")) << json;
     }
-    // Restore the default topology (empty string = default).
-    std::string spec;
-    for (size_t pos = 0; pos < before.size();) {
-        size_t nl = before.find('\n', pos);
-        std::string line = before.substr(pos, nl - pos);
-        pos = nl == std::string::npos ? before.size() : nl + 1;
-        char name[16];
-        unsigned grp;
-        if (sscanf(line.c_str(), "%15s group %u", name, &grp) != 2)
-            continue;
-        std::string caps;
-        for (const char* c : {"pasid", "ats", "pri"})
-            if (line.find(std::string(" ") + c) != std::string::npos)
-                caps += (caps.empty() ? "" : "+") + std::string(c);
-        spec += (spec.empty() ? "" : ",") + std::string(name) + "/" + std::to_string(grp) +
-                (caps.empty() ? "" : "/" + caps);
-    }
-    EXPECT_EQ(write_file(kTopo, spec), 0);
+    // Restore the topology as it was.
+    EXPECT_EQ(write_file(kTopo, topology_spec(before)), 0);
     EXPECT_EQ(read_file(kTopo), before);
 }
 

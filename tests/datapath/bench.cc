@@ -20,12 +20,6 @@ constexpr uint64_t kDataGpa = 0x600000;
 constexpr uint64_t kVa = 0x200000000000ull;
 constexpr unsigned kIotlbEntries = 4096; // per domain, kmod/emu/emu_internal.h
 
-double NowNs() {
-    return (double)std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-            .count();
-}
-
 [[noreturn]] void Die(const char* what, int rc) {
     fprintf(stderr, "datapath_bench: %s failed: %d\n", what, rc);
     exit(1);
@@ -63,22 +57,6 @@ struct Setup {
     }
     int Inv(struct vsva_cache_invalidate_info inv) { return ctx.Invalidate(dev, inv); }
 };
-
-// Average ns of fn() over n calls; the best of 5 rounds, so that a host
-// hiccup in a run without -icount does not skew a figure.
-template <typename F>
-double Avg(unsigned n, F fn) {
-    double best = 0;
-    for (int round = 0; round < 5; round++) {
-        double t0 = NowNs();
-        for (unsigned i = 0; i < n; i++)
-            fn(i);
-        double t = (NowNs() - t0) / n;
-        if (round == 0 || t < best)
-            best = t;
-    }
-    return best;
-}
 
 // Translation: one DMA of 8 bytes, hitting vs missing the IOTLB.  A miss
 // walks the whole table: the addresses are 2 MiB apart (each its own PDE,

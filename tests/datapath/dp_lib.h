@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -20,6 +21,28 @@
 #include "vsva_testlib.h"
 
 namespace dp {
+
+// For the benchmarks: monotonic time in ns, and the average ns of fn(i)
+// over n calls, the best of 5 rounds (so that a host hiccup in a run
+// without -icount does not skew a figure).
+inline double NowNs() {
+    using namespace std::chrono;
+    return (double)duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+template <typename F>
+double Avg(unsigned n, F fn) {
+    double best = 0;
+    for (int round = 0; round < 5; round++) {
+        double t0 = NowNs();
+        for (unsigned i = 0; i < n; i++)
+            fn(i);
+        double t = (NowNs() - t0) / n;
+        if (round == 0 || t < best)
+            best = t;
+    }
+    return best;
+}
 
 constexpr uint64_t kP = 1ull << 0;
 constexpr uint64_t kRW = 1ull << 1;

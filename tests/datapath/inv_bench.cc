@@ -40,11 +40,6 @@ constexpr uint64_t kVa = 0x200000000000ull;
 constexpr unsigned kIotlbFill = 4080; // capacity (4096) minus the PDEs'
 constexpr const char* kSkipHook = "/sys/kernel/debug/vsva/bench_skip_inv_backend";
 
-double NowNs() {
-    using namespace std::chrono;
-    return (double)duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 [[noreturn]] void Die(const char* what, int rc) {
     fprintf(stderr, "inv_bench: %s failed: %d\n", what, rc);
     exit(1);
@@ -119,21 +114,6 @@ struct Vm {
         return ctx.Call(VSVA_CACHE_INVALIDATE_BATCH, &b);
     }
 };
-
-// Average ns of fn() over n calls; the best of 5 rounds.
-template <typename F>
-double Avg(unsigned n, F fn) {
-    double best = 0;
-    for (int round = 0; round < 5; round++) {
-        double t0 = NowNs();
-        for (unsigned i = 0; i < n; i++)
-            fn(i);
-        double t = (NowNs() - t0) / n;
-        if (round == 0 || t < best)
-            best = t;
-    }
-    return best;
-}
 
 // ADDR 4 KiB IOTLB invalidations of pages the PASID has not cached (the
 // common guest flush after an unmap), each its own address.

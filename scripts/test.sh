@@ -10,8 +10,10 @@
 #   5. the VM harness self-test (tests/vm/selftest.sh);
 #   6. every in-VM suite on the stock kernel, then on the debug kernel;
 #      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1.
-# Ends with one line "N passed, N failed, N skipped" summing every stage;
-# exits non-zero when anything failed.  Logs are under build/.
+# Ends with one line "N passed, N failed, N skipped" summing every stage,
+# preceded by "failures (N):" and one line per failure (stage and the
+# failing line) when anything failed; exits non-zero then.  Logs are under
+# build/.
 set -uo pipefail
 # Read to the end before running: editing this file cannot derail a run.
 {

@@ -739,20 +739,24 @@ out_put:
 	return rc;
 }
 
-void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd)
+/* Withdraw the unseen page request @grpid of device @dev_id, if still there. */
+static void emu_prq_abort(struct vsva_ctx *ctx, u32 dev_id, u32 grpid)
 {
 	struct vsva_device *dev;
 
-	if (!(cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ) ||
-	    (cmd->flags & VSVA_EMU_DMA_WAIT))
-		return;
 	mutex_lock(&ctx->lock);
-	dev = vsva_device_find(ctx, cmd->dev_id);
+	dev = vsva_device_find(ctx, dev_id);
 	if (dev && emu_dev(dev) &&
-	    emu_prq_withdraw(ctx, dev->obj.id, emu_dev(dev)->tag,
-			     cmd->out_grpid))
+	    emu_prq_withdraw(ctx, dev->obj.id, emu_dev(dev)->tag, grpid))
 		atomic64_dec(&ctx->counters.page_requests);
 	mutex_unlock(&ctx->lock);
+}
+
+void vsva_emu_dma_abort(struct vsva_ctx *ctx, const struct vsva_emu_dma *cmd)
+{
+	if ((cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ) &&
+	    !(cmd->flags & VSVA_EMU_DMA_WAIT))
+		emu_prq_abort(ctx, cmd->dev_id, cmd->out_grpid);
 }
 
 /*
@@ -836,17 +840,8 @@ out_unlock:
 void vsva_emu_translate_abort(struct vsva_ctx *ctx,
 			      const struct vsva_emu_translate *cmd)
 {
-	struct vsva_device *dev;
-
-	if (!(cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ))
-		return;
-	mutex_lock(&ctx->lock);
-	dev = vsva_device_find(ctx, cmd->dev_id);
-	if (dev && emu_dev(dev) &&
-	    emu_prq_withdraw(ctx, dev->obj.id, emu_dev(dev)->tag,
-			     cmd->out_grpid))
-		atomic64_dec(&ctx->counters.page_requests);
-	mutex_unlock(&ctx->lock);
+	if (cmd->out_flags & VSVA_EMU_DMA_PAGE_REQ)
+		emu_prq_abort(ctx, cmd->dev_id, cmd->out_grpid);
 }
 
 /* ---- views ------------------------------------------------------------- */

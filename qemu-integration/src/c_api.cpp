@@ -79,6 +79,12 @@ void copy_struct_out(void* dst, size_t usize, const void* src, size_t ksize) {
         std::memset(static_cast<unsigned char*>(dst) + ksize, 0, usize - ksize);
 }
 
+// The sentence of this thread's last failed vsva_qemu_open() ("" after a success).
+std::string& open_error() {
+    thread_local std::string s;
+    return s;
+}
+
 } // namespace
 
 struct vsva_qemu_dev {
@@ -217,7 +223,11 @@ int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) 
 }
 
 uint32_t vsva_qemu_version(void) {
-    return (0u << 16) | (1u << 8) | 0u;
+    return (0u << 16) | (2u << 8) | 0u;
+}
+
+const char* vsva_qemu_open_error(void) {
+    return open_error().c_str();
 }
 
 int vsva_qemu_close(vsva_qemu_ctx* ctx) {

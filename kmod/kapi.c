@@ -295,14 +295,21 @@ static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
 	return 0;
 }
 
-/* Apply @n checked invalidations in order; *@handled says how many. */
+/*
+ * Apply @n checked invalidations in order; *@handled says how many.  The
+ * PASIDs are checked first (one lookup per run of entries naming the same
+ * PASID), then the backend gets every entry before the first bad one in
+ * one call: a batch stops at its first failing entry, as if applied one by
+ * one, and the error (message included) is that entry's.
+ */
 int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			      const struct vsva_cache_invalidate_info *inv,
 			      unsigned int n, unsigned int *handled,
 			      struct vsva_errmsg *err)
 {
+	unsigned int i, ok, done = 0;
 	struct vsva_targets t;
-	unsigned int i;
+	u32 pasid = 0, last = 0;
 	int rc;
 
 	*handled = 0;
@@ -316,24 +323,36 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 					      vsva_inv_pasid(inv), rc);
 		goto out_unlock;
 	}
-	for (i = 0; i < n; i++) {
-		u32 pasid = vsva_inv_pasid(&inv[i]);
-
-		if (pasid && !vsva_ioasid_find(ctx->set, pasid)) {
-			vsva_err(err, "invalidate: PASID %u is not allocated in this context",
-				 pasid);
-			rc = -ENOENT;
-		} else if (!vsva_test_skip_inv_backend()) {
-			rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i],
-							flags, err);
-		}
-		trace_vsva_invalidate(ctx->id, target_id, flags, &inv[i],
-				      pasid, rc);
-		if (rc)
+	for (ok = 0; ok < n; ok++) {
+		pasid = vsva_inv_pasid(&inv[ok]);
+		if (!pasid || pasid == last)
+			continue;
+		if (!vsva_ioasid_find(ctx->set, pasid))
 			break;
-		atomic64_inc(&ctx->counters.invalidations);
-		*handled = i + 1;
+		last = pasid;
 	}
+	if (ok && !vsva_test_skip_inv_backend())
+		rc = ctx->ops->cache_invalidate(t.dom, t.one, inv, ok, flags,
+						&done, err);
+	else
+		done = ok;
+	if (!rc && done < n) {
+		vsva_err(err, "invalidate: PASID %u is not allocated in this context",
+			 pasid);
+		rc = -ENOENT;
+	}
+	if (trace_vsva_invalidate_enabled()) {
+		for (i = 0; i < done; i++)
+			trace_vsva_invalidate(ctx->id, target_id, flags,
+					      &inv[i], vsva_inv_pasid(&inv[i]),
+					      0);
+		if (rc && done < n)
+			trace_vsva_invalidate(ctx->id, target_id, flags,
+					      &inv[done],
+					      vsva_inv_pasid(&inv[done]), rc);
+	}
+	atomic64_add(done, &ctx->counters.invalidations);
+	*handled = done;
 	vsva_targets_put(&t);
 out_unlock:
 	mutex_unlock(&ctx->lock);

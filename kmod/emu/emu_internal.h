@@ -96,14 +96,22 @@ struct emu_tlbe {
 /**
  * struct emu_pasid_list - the entries of one PASID in one cache
  * @entries: struct emu_tlbe.pnode
+ * @pasid: the PASID
  * @n: how many
  * @sizes: how many of each (kind, page size), by emu_size_slot(): a
  *	flush probes only the sizes the PASID has cached
+ * @lo: lowest IOVA any leaf or PDE entry covered since the list was made
+ * @hi: highest such IOVA (inclusive); not narrowed when entries go, so
+ *	[@lo, @hi] covers every entry: a range flush outside it drops nothing
+ *	and probes nothing
  */
 struct emu_pasid_list {
 	struct list_head entries;
+	u32 pasid;
 	unsigned int n;
 	unsigned int sizes[4];
+	u64 lo;
+	u64 hi;
 };
 
 /**
@@ -117,6 +125,7 @@ struct emu_pasid_list {
  * @lru: the entries, most recently used first
  * @by_pasid: PASID -> struct emu_pasid_list, while the PASID has entries:
  *	a PASID-selective flush visits that PASID's entries only
+ * @hint: the list last found in @by_pasid, or NULL (cleared when freed)
  * @free: unused entries (linked by .lru), from @blocks
  * @blocks: the entries' memory, allocated EMU_BLOCK entries at a time as
  *	the cache fills and freed with it: dropping an entry frees nothing,
@@ -130,6 +139,7 @@ struct emu_cache {
 	struct hlist_head *buckets;
 	struct list_head lru;
 	struct xarray by_pasid;
+	struct emu_pasid_list *hint;
 	struct list_head free;
 	struct list_head blocks;
 };
@@ -158,6 +168,24 @@ struct emu_match {
 	u64 last;
 };
 
+/*
+ * True when @m certainly drops nothing from @c, found without a call: the
+ * cache is empty, or @m names a range of the PASID last looked up
+ * (emu_cache.hint) outside what that PASID ever cached.  The lock is held.
+ * False means "maybe": emu_cache_flush_locked() finds out.
+ */
+static inline bool emu_cache_nothing(const struct emu_cache *c,
+				     const struct emu_match *m)
+{
+	const struct emu_pasid_list *pl = c->hint;
+
+	if (!c->used)
+		return true;
+	return m->match_pasid && pl && pl->pasid == m->pasid &&
+	       !(m->kind_mask & BIT(EMU_K_PASID)) &&
+	       (m->last < pl->lo || m->start > pl->hi);
+}
+
 int emu_cache_init(struct emu_cache *c, unsigned int cap);
 void emu_cache_destroy(struct emu_cache *c);
 bool emu_cache_lookup(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
@@ -166,6 +194,10 @@ bool emu_cache_lookup_leaf(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
 			   u64 va, struct emu_tlbe *out);
 void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *e);
 unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m);
+void emu_cache_lock(struct emu_cache *c);
+void emu_cache_unlock(struct emu_cache *c);
+unsigned int emu_cache_flush_locked(struct emu_cache *c,
+				    const struct emu_match *m);
 unsigned int emu_cache_used(struct emu_cache *c);
 
 /* Module load / unload: the slab of cache entries. */

@@ -102,6 +102,10 @@ void vsva_s2_read_unlock(struct vsva_domain *dom);
  *	by cache), as long as the result is that of applying them one by one.
  *	It stops at the first entry that fails: *@done says how many were
  *	applied (all @n on success), and the error is that entry's.
+ *	Called under ctx->lock, except for one device (@dev != NULL) from the
+ *	ioctls: then without it, inside vsva_obj_srcu (object.h), so it must
+ *	not use @dom->devices or other state ctx->lock protects, and it
+ *	orders itself against emulated DMA on its own.
  * @page_response: answer a pending page request of @dev
  * @s2_flush: stage-2 range [@gpa, @gpa + @len) of @dom is about to be
  *	unmapped: drop every cached translation that may reach it

@@ -471,6 +471,7 @@ int vsva_uapi_invalidate(struct vsva_ctx *ctx,
 			 struct vsva_errmsg *err)
 {
 	struct vsva_cache_invalidate_info inv;
+	unsigned int handled;
 	int rc;
 
 	rc = vsva_copy_payload(ctx, op, &inv, sizeof(inv), VSVA_INV_MIN,
@@ -480,8 +481,8 @@ int vsva_uapi_invalidate(struct vsva_ctx *ctx,
 	rc = vsva_check_inv_info(&inv, op->flags & VSVA_RID_PASID_OK, err);
 	if (rc)
 		return rc;
-	return __vsva_cache_invalidate(ctx, op->target_id, op->flags, &inv,
-				       err);
+	return __vsva_cache_invalidate_user(ctx, op->target_id, op->flags,
+					    &inv, 1, &handled, err);
 }
 
 int vsva_uapi_page_response(struct vsva_ctx *ctx,
@@ -604,8 +605,8 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 			break;
 	}
 	if (valid)
-		rc = __vsva_cache_invalidate_n(ctx, b->target_id, b->flags, inv,
-					       valid, &done, err);
+		rc = __vsva_cache_invalidate_user(ctx, b->target_id, b->flags,
+						  inv, valid, &done, err);
 	if (!rc)
 		rc = vrc;
 	if (rc)

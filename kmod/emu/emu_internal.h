@@ -3,8 +3,10 @@
  * Private state of the emulated nested IOMMU.
  *
  * Locking (outermost first): ctx->lock (the core's mutex; held around every
- * backend op and by the DMA path around each page it moves), then
- * dom->s2_lock (read, for stage-2 lookups), then a cache's mutex (struct
+ * backend op but a one-device invalidation from the ioctls, and by the DMA
+ * path around each page it moves), then emu_ctx.inv_sem (invalidations
+ * shared, a DMA's or translation's page exclusive), then dom->s2_lock
+ * (read, for stage-2 lookups), then a cache's mutex (struct
  * emu_cache.lock), then one of the emulation's spinlocks: the context's page
  * request lock (emu_ctx.prq_lock), the fault queue's lock (emu_fq.lock).
  * No two of those spinlocks are ever held together, except emu_ctx.prq_lock
@@ -21,6 +23,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -301,9 +304,16 @@ struct emu_prq {
  * @nr_prqs: their number
  * @next_grpid: next group index to try
  * @prq_wq: DMAs waiting for a page response
+ * @inv_sem: invalidations take it shared (they may run without ctx->lock:
+ *	two devices' at once), an emulated DMA or translation exclusive
+ *	around each page's translation and access (under ctx->lock): an
+ *	invalidation never lands between a walk and the caching of its
+ *	result, and when it returns no access uses what it flushed (VT-d's
+ *	drain)
  */
 struct emu_ctx {
 	struct emu_fq *fq;
+	struct rw_semaphore inv_sem;	/* see the kernel-doc above */
 	spinlock_t prq_lock;	/* see the kernel-doc above */
 	struct list_head prqs;
 	unsigned int nr_prqs;

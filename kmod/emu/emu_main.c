@@ -337,6 +337,27 @@ static unsigned int emu_inv_pasid_n(struct emu_cache *c, u64 dom_tag,
 	return nf;
 }
 
+/* The device TLB and PASID-cache parts of a batch, for device @d. */
+static void emu_inv_dev(struct vsva_device *d, u64 dom_tag,
+			const struct vsva_cache_invalidate_info *inv,
+			unsigned int n, u32 flags, bool devtlb, u8 types)
+{
+	struct vsva_counters *cnt = &d->ctx->counters;
+	unsigned int nf;
+
+	if (!emu_dev(d))
+		return;
+	if (devtlb && (d->enabled & VSVA_ATTACH_ENABLE_ATS)) {
+		nf = emu_inv_devtlb_n(emu_dev(d)->devtlb, inv, n, flags);
+		atomic64_add(nf, &cnt->devtlb_flushed);
+	}
+	/* Each device caches its own PASID table's entries. */
+	if (types & VSVA_CACHE_INV_TYPE_PASID) {
+		nf = emu_inv_pasid_n(&emu_dev(d)->pasid_cache, dom_tag, inv, n);
+		atomic64_add(nf, &cnt->pasid_cache_flushed);
+	}
+}
+
 /*
  * A batch: each cache in scope is locked once and gets the entries that
  * concern it, in order; consecutive entries of one PASID find the PASID's
@@ -362,10 +383,10 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	u8 types = 0;
 	int rc = 0;
 
-	lockdep_assert_held(&dom->ctx->lock);
 	*done = 0;
 	if (!edm)
 		return -ENOENT;
+	down_read(&emu_ctx(dom->ctx)->inv_sem);
 	/*
 	 * The IOTLB part of every entry, noting which other caches the batch
 	 * concerns.  The UAPI layer checked the entries; stop at a bad one
@@ -398,25 +419,14 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	emu_cache_unlock(&edm->iotlb);
 	if (nf)
 		atomic64_add(nf, &cnt->iotlb_flushed);
-	if (devtlb) {
-		list_for_each_entry(d, &dom->devices, dom_node) {
-			if ((dev && d != dev) || !emu_dev(d) ||
-			    !(d->enabled & VSVA_ATTACH_ENABLE_ATS))
-				continue;
-			nf = emu_inv_devtlb_n(emu_dev(d)->devtlb, inv, n, flags);
-			atomic64_add(nf, &cnt->devtlb_flushed);
-		}
+	/* One device (no ctx->lock: not dom->devices), or every device. */
+	if (dev) {
+		emu_inv_dev(dev, edm->tag, inv, n, flags, devtlb, types);
+	} else {
+		list_for_each_entry(d, &dom->devices, dom_node)
+			emu_inv_dev(d, edm->tag, inv, n, flags, devtlb, types);
 	}
-	if (types & VSVA_CACHE_INV_TYPE_PASID) {
-		/* Each device caches its own PASID table's entries. */
-		list_for_each_entry(d, &dom->devices, dom_node) {
-			if ((dev && d != dev) || !emu_dev(d))
-				continue;
-			nf = emu_inv_pasid_n(&emu_dev(d)->pasid_cache,
-					     edm->tag, inv, n);
-			atomic64_add(nf, &cnt->pasid_cache_flushed);
-		}
-	}
+	up_read(&emu_ctx(dom->ctx)->inv_sem);
 	*done = n;
 	return rc;
 }
@@ -462,6 +472,7 @@ int vsva_emu_ctx_init(struct vsva_ctx *ctx)
 	if (!ec)
 		return -ENOMEM;
 	spin_lock_init(&ec->prq_lock);
+	init_rwsem(&ec->inv_sem);
 	INIT_LIST_HEAD(&ec->prqs);
 	init_waitqueue_head(&ec->prq_wq);
 	ctx->emu = ec;
@@ -632,6 +643,8 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 	lockdep_assert_held(&ctx->lock);
 	if (!emu_dev(dev) || !dom || !emu_dom(dom))
 		return -ENOENT;
+	/* Translation and access are one step for an invalidation. */
+	down_write(&emu_ctx(ctx)->inv_sem);
 	vsva_s2_read_lock(dom);
 	rc = emu_xlate_s2(ctx, dev, pasid, no_pasid, iova, access, &x, &page,
 			  &prot, f, recoverable);
@@ -647,6 +660,7 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 		set_page_dirty_lock(page);
 out_unlock:
 	vsva_s2_read_unlock(dom);
+	up_write(&emu_ctx(ctx)->inv_sem);
 	return rc;
 }
 
@@ -879,10 +893,12 @@ int vsva_emu_translate(struct vsva_ctx *ctx, struct vsva_emu_translate *cmd)
 		rc = -ENOENT;
 		goto out_unlock;
 	}
+	down_write(&emu_ctx(ctx)->inv_sem);
 	vsva_s2_read_lock(dev->dom);
 	rc = emu_xlate_s2(ctx, dev, cmd->pasid, no_pasid, cmd->iova, access,
 			  &x, &page, &prot, &f, &recov);
 	vsva_s2_read_unlock(dev->dom);
+	up_write(&emu_ctx(ctx)->inv_sem);
 	if (rc < 0)
 		goto out_unlock;
 	if (!rc) {

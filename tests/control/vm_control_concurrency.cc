@@ -115,8 +115,8 @@ TEST(Concurrency, InvalidationsWithoutTheContextLock) {
         for (int k = 0; k < kIters; k++) {
             uint32_t handled = 0;
             if (invalidate(fd, dev, inv_pasid(p)) ||
-                invalidate_batch(fd, dev, 0, batch.data(), sizeof(batch[0]),
-                                 (uint32_t)batch.size(), &handled) ||
+                invalidate_batch(fd, dev, 0, batch.data(), sizeof(batch[0]), (uint32_t)batch.size(),
+                                 &handled) ||
                 handled != batch.size())
                 errors++;
             // A device that may be being destroyed: found, or -ENOENT.

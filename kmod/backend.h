@@ -93,6 +93,11 @@ void vsva_s2_read_unlock(struct vsva_domain *dom);
  *	backend state (-EBUSY) or allocation (-ENOMEM).
  * @unbind_gpasid: clear that entry, answer its pending page requests with
  *	INVALID and drop its cached translations
+ * @replace_gpasid: point @dev's bound entry for @data->hpasid at another
+ *	guest stage-1 table in one step (VSVA_BIND_REPLACE): the entry is never
+ *	absent, its cached translations are dropped, its pending page requests
+ *	stay.  All checks are done and the entry is bound; must not fail then.
+ *	Optional: without it VSVA_BIND_REPLACE is -EOPNOTSUPP.
  * @cache_invalidate: apply @n validated invalidations @inv[0..@n) to @dom,
  *	in order, either for one device (@dev) or for every device of @dom
  *	(@dev == NULL); a single call is a batch of one.  @flags are the
@@ -120,6 +125,8 @@ struct vsva_backend_ops {
 			   const struct vsva_gpasid_bind_data *data,
 			   struct vsva_errmsg *err);
 	int (*unbind_gpasid)(struct vsva_device *dev, u32 hpasid);
+	int (*replace_gpasid)(struct vsva_device *dev,
+			      const struct vsva_gpasid_bind_data *data);
 	int (*cache_invalidate)(struct vsva_domain *dom,
 				struct vsva_device *dev,
 				const struct vsva_cache_invalidate_info *inv,

@@ -105,11 +105,44 @@ static void vsva_bind_undo(struct vsva_ctx *ctx, struct vsva_device *dev,
 	xa_erase(&dev->bound, hpasid);
 }
 
+/*
+ * VSVA_BIND_REPLACE: every target device has @data->hpasid bound; each entry
+ * is repointed in place under ctx->lock, so no DMA finds it unbound.
+ */
+static int vsva_replace_gpasid(struct vsva_ctx *ctx, struct vsva_targets *t,
+			       const struct vsva_gpasid_bind_data *data,
+			       struct vsva_ioasid *ioasid,
+			       struct vsva_errmsg *err)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&ctx->lock);
+	if (!ctx->ops->replace_gpasid) {
+		vsva_err(err, "bind: the %s backend cannot replace a binding",
+			 ctx->ops->name);
+		return -EOPNOTSUPP;
+	}
+	for (i = 0; i < t->nr; i++) {
+		if (!xa_load(&t->devs[i]->bound, data->hpasid)) {
+			vsva_err(err, "bind: replace: %s %llu is not bound on device %u",
+				 ioasid ? "PASID" : "RID_PASID", data->hpasid,
+				 t->devs[i]->obj.id);
+			return -ENOENT;
+		}
+	}
+	for (i = 0; i < t->nr; i++) {
+		WARN_ON(ctx->ops->replace_gpasid(t->devs[i], data));
+		atomic64_inc(&ctx->counters.binds);
+	}
+	return 0;
+}
+
 int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		       const struct vsva_gpasid_bind_data *data,
 		       struct vsva_errmsg *err)
 {
 	unsigned int nth = vsva_test_fail_bind_nth();
+	bool replace = flags & VSVA_BIND_REPLACE;
 	u32 hpasid = data->hpasid;
 	struct vsva_ioasid *ioasid;
 	struct vsva_targets t;
@@ -141,6 +174,10 @@ int __vsva_bind_gpasid(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 		vsva_err(err, "bind: gpgd 0x%llx is not inside a mapped stage-2 range of domain %u",
 			 data->gpgd, t.dom->obj.id);
 		rc = -EINVAL;
+		goto out_put;
+	}
+	if (replace) {
+		rc = vsva_replace_gpasid(ctx, &t, data, ioasid, err);
 		goto out_put;
 	}
 	for (i = 0; i < t.nr; i++) {

@@ -192,7 +192,8 @@ static int vsva_get_info(struct vsva_ucmd *ucmd)
 			     VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG |
 			     VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
 			     VSVA_FEAT_INV_SEPARATE_DEVTLB |
-			     VSVA_FEAT_RID_PASID | VSVA_FEAT_EMU_TRANSLATE;
+			     VSVA_FEAT_RID_PASID | VSVA_FEAT_EMU_TRANSLATE |
+			     VSVA_FEAT_BIND_REPLACE;
 	/* A query, not a privileged action: no audit record. */
 	info->out_max_pinned = (lim == RLIM_INFINITY ||
 				ns_capable_noaudit(&init_user_ns,
@@ -421,17 +422,20 @@ static int vsva_nesting_check(struct vsva_ucmd *ucmd, const char *what,
 	return 0;
 }
 
-/* The release VSVA_OLD_KERNEL stands for had no RID_PASID nesting. */
+/* The release VSVA_OLD_KERNEL stands for had no RID_PASID nesting or replace. */
 #ifdef VSVA_OLD_KERNEL
 #define VSVA_RID_FLAG 0
+#define VSVA_REPLACE_FLAG 0
 #else
 #define VSVA_RID_FLAG VSVA_RID_PASID_OK
+#define VSVA_REPLACE_FLAG VSVA_BIND_REPLACE
 #endif
 
 static int vsva_bind_ioctl(struct vsva_ucmd *ucmd)
 {
 	return vsva_nesting_check(ucmd, "bind",
-				  VSVA_TARGET_DOMAIN | VSVA_RID_FLAG) ?:
+				  VSVA_TARGET_DOMAIN | VSVA_RID_FLAG |
+				  VSVA_REPLACE_FLAG) ?:
 	       vsva_uapi_bind(ucmd->ctx, ucmd->cmd, ucmd->err);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install every Debian package the build and the tests need, then make sure the
-# two test kernels (stock bookworm 6.1, debug trixie 6.12) are present in the
+# two test kernels (stock bookworm 6.1, debug trixie 6.12) and the patched QEMU
+# (trixie's 10.0 source + qemu-integration/qemu/*.patch) are present in the
 # cache.  Idempotent: a second run only refreshes stale package lists (always
 # with CI=true) and downloads nothing that is present.  Quiet unless it fails.
 set -euo pipefail
@@ -19,7 +20,7 @@ PKGS=(
 	libglib2.0-dev libpixman-1-dev libfdt-dev patch
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
-	gnuplot-nox
+	gnuplot-nox seabios
 )
 
 # Fresh package lists first (always on CI, else when older than a day), so
@@ -42,6 +43,10 @@ fi
 
 if [[ ${VSVA_SKIP_KERNELS:-0} != 1 ]]; then
 	"$here/kernels.sh" fetch
+fi
+# The patched QEMU of the nested run (cached by source version + patches).
+if [[ ${VSVA_SKIP_QEMU:-0} != 1 ]]; then
+	"$here/qemu.sh" fetch
 fi
 exit
 }

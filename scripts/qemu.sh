@@ -4,7 +4,8 @@
 #
 #   qemu.sh fetch          fetch and build whatever is missing (cached)
 #   qemu.sh source         only fetch the source and meson (cached)
-#   qemu.sh path KEY       print KEY = bin (the qemu-system-x86_64) | dir
+#   qemu.sh path KEY       print KEY = bin (the qemu-system-x86_64) | roms
+#                          (its option ROMs) | dir
 #
 # The source comes from `apt-get source` through the private trixie apt
 # folder the kernel scripts use ($VSVA_CACHE/apt-trixie; its own
@@ -46,7 +47,10 @@ patch_hash() {
 			basename "$f"
 			cat "$f"
 		done
-		# The configure line is part of what is built.
+		# The C ABI header the patch compiles against (copied into the
+		# tree: hw/i386/vsva-qemu.h) and the configure line are part of
+		# what is built.
+		cat "$VSVA_TOP/qemu-integration/include/vsva-qemu.h"
 		declare -f configure_qemu
 	} | sha256sum | cut -c1-12
 }
@@ -130,9 +134,13 @@ fetch() {
 			[[ -e $p ]] || continue
 			quiet patch -d "$out/src" -p1 --forward -i "$p"
 		done
+		# libvsva-qemu is loaded at run time (dlopen): only its header.
+		cp "$VSVA_TOP/qemu-integration/include/vsva-qemu.h" "$out/src/hw/i386/"
 		mkdir -p "$out/build"
 		quiet configure_qemu "$out/src" "$out/build" "$Q/meson"
 		quiet make -C "$out/build" -j"$(nproc)" qemu-system-x86_64
+		# The option ROMs -kernel needs (linuxboot_dma.bin, ...).
+		quiet make -C "$out/build/pc-bios/optionrom" -j"$(nproc)"
 		echo "$((SECONDS - t0))" >"$out/.build-seconds"
 		log "qemu built in $((SECONDS - t0)) s"
 		touch "$out/.done"
@@ -145,6 +153,7 @@ path() {
 	d=$(readlink -f "$Q/current") || die "qemu not built (scripts/qemu.sh fetch)"
 	case $1 in
 	bin) echo "$d/build/qemu-system-x86_64" ;;
+	roms) echo "$d/build/pc-bios/optionrom" ;;
 	dir) echo "$d" ;;
 	*) die "unknown key $1" ;;
 	esac

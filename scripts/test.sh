@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README): everything, from a fresh clone.
 #
-#   1. scripts/bootstrap.sh: packages and the two test kernels (cached);
+#   1. scripts/bootstrap.sh: packages, the two test kernels and the patched
+#      QEMU (cached);
 #   2. cmake configure + build in build/ (Ninja): libraries, tools, native
 #      tests, in-VM suites, vsva.ko for both kernels;
 #   3. native tests (ctest; gtest cases counted one by one when registered
@@ -9,7 +10,9 @@
 #   4. scripts/lint.sh when present (its "N passed, N failed" line);
 #   5. the VM harness self-test (tests/vm/selftest.sh);
 #   6. every in-VM suite on the stock kernel, then on the debug kernel;
-#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1.
+#      then compat_oldmod against a module built with VSVA_OLD_KERNEL=1;
+#   7. the nested run (tests/nested/run): patched QEMU, stock Debian guest;
+#   then the fuzz smoke and the packaging checks.
 # Ends with one line "N passed, N failed, N skipped" summing every stage,
 # preceded by "failures (N):" and one line per failure (stage and the
 # failing line) when anything failed; exits non-zero then.  Logs are under
@@ -175,7 +178,7 @@ took "VM harness self-test"
 vm_run() {
 	local what=$1 res rc kv
 	shift
-	"$VSVA_TOP/tests/vm/run" --quiet "$@" >"$out" 2>&1
+	"${vm_runner:-$VSVA_TOP/tests/vm/run}" --quiet "$@" >"$out" 2>&1
 	rc=$?
 	grep -v '^vm-result ' "$out"
 	note_failures "$out"
@@ -217,6 +220,17 @@ for k in stock debug; do
 	vm_run "compat_oldmod on $k" --kernel "$k" \
 		--module-opts VSVA_OLD_KERNEL=1 -- compat_oldmod
 	took "older module on $k"
+done
+
+# 7. A real QEMU and an unmodified Linux guest (tests/nested/run): QEMU's
+#    intel-iommu with vsva=on,vsva-check=on boots Debian's stock kernel,
+#    whose virtio-blk DMA vsva translates and QEMU's own walk checks; then,
+#    in the same guest, the negative control (vsva's invalidations off: the
+#    check must see it).
+for k in stock debug; do
+	stage "nested: patched QEMU and a stock Debian guest on the $k kernel"
+	vm_runner=$VSVA_TOP/tests/nested/run vm_run "nested on $k" --kernel "$k" --modes control
+	took "nested on $k"
 done
 
 # --- fuzz smoke (tests/fuzz/, owned by the fuzzer; keep this block whole) ---

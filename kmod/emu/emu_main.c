@@ -204,6 +204,36 @@ static int emu_bind_gpasid(struct vsva_device *dev,
 	return 0;
 }
 
+/* VSVA_BIND_REPLACE: the entry changes in place under ctx->lock. */
+static int emu_replace_gpasid(struct vsva_device *dev,
+			      const struct vsva_gpasid_bind_data *data)
+{
+	struct emu_dev *ed = emu_dev(dev);
+	struct emu_pasid *pe;
+	struct emu_match m = {
+		.match_dom = true, .match_dev = true, .pasid = data->hpasid,
+		.match_pasid = true,
+		.kind_mask = BIT(EMU_K_LEAF) | BIT(EMU_K_PDE), .last = U64_MAX,
+	};
+
+	lockdep_assert_held(&dev->ctx->lock);
+	pe = ed ? xa_load(&ed->pasids, data->hpasid) : NULL;
+	if (WARN_ON_ONCE(!pe))
+		return -ENOENT;
+	pe->gpgd = data->gpgd;
+	pe->addr_width = data->addr_width;
+	pe->vtd_flags = data->vendor.vtd.flags;
+	pe->gpasid_valid = data->flags & VSVA_SVA_GPASID_VAL;
+	pe->gpasid = pe->gpasid_valid ? data->gpasid : 0;
+	/* Nothing cached from the old table may be used any more. */
+	emu_flush_dev_pasid(dev, data->hpasid, false);
+	if (dev->dom && emu_dom(dev->dom)) {
+		m.dom = emu_dom(dev->dom)->tag;
+		emu_cache_flush(&emu_dom(dev->dom)->iotlb, &m);
+	}
+	return 0;
+}
+
 static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
 {
 	struct emu_dev *ed = emu_dev(dev);
@@ -458,6 +488,7 @@ const struct vsva_backend_ops vsva_emu_ops = {
 	.dev_detach = emu_dev_detach,
 	.bind_gpasid = emu_bind_gpasid,
 	.unbind_gpasid = emu_unbind_gpasid,
+	.replace_gpasid = emu_replace_gpasid,
 	.cache_invalidate = emu_cache_invalidate,
 	.page_response = emu_page_response,
 	.s2_flush = emu_s2_flush,

@@ -10,8 +10,16 @@
  *
  * Errors: every int-returning call returns 0 (or a count) on success and a
  * negative errno on failure; vsva_qemu_last_error() then returns a sentence
- * naming the field and the rule.  Not thread-safe per context: QEMU calls it
+ * naming the field and the rule (vsva_qemu_open_error() for a failed open,
+ * which has no context yet).  Not thread-safe per context: QEMU calls it
  * under the BQL (or the vIOMMU's own lock).
+ *
+ * Guest PASID 0 is RID_PASID: the PASID-table entry 0 that a guest in
+ * scalable mode (ECAP.RPS=0) uses for its requests without PASID — the
+ * DMA-API domain of every Linux guest.  It binds, syncs, unbinds and
+ * invalidates like any other guest PASID when the kernel advertises
+ * VSVA_FEAT_RID_PASID (else -EOPNOTSUPP); requests without PASID go through
+ * it with VSVA_QEMU_XLATE_NO_PASID / VSVA_QEMU_DMA_NO_PASID.
  *
  * Handle lifetimes:
  * - a vsva_qemu_ctx lives from vsva_qemu_open() until a vsva_qemu_close()
@@ -48,14 +56,18 @@
 extern "C" {
 #endif
 
-/* Symbols of the shared library (hidden visibility, versioned VSVA_QEMU_1). */
+/* Symbols of the shared library (hidden visibility, versioned VSVA_QEMU_1;
+ * VSVA_QEMU_2 since 0.2: vsva_qemu_emu_translate, vsva_qemu_open_error). */
 #if defined(VSVA_QEMU_BUILDING) && defined(__GNUC__)
 #define VSVA_QEMU_EXPORT __attribute__((visibility("default")))
 #else
 #define VSVA_QEMU_EXPORT
 #endif
 
-/** Library version: (major << 16) | (minor << 8) | patch. */
+/**
+ * Library version: (major << 16) | (minor << 8) | patch.  0.2.0: RID_PASID
+ * (guest PASID 0), exact @caps, vsva_qemu_open_error(), the NO_PASID flags.
+ */
 VSVA_QEMU_EXPORT uint32_t vsva_qemu_version(void);
 
 /** Opaque: one VM. */
@@ -80,7 +92,10 @@ typedef int (*vsva_qemu_dma_rw_fn)(void* opaque, uint64_t gpa, void* buf, size_t
 #define VSVA_QEMU_CAP_DIT (1u << 4)   /**< device-TLB throttling (PFSID) */
 /** ECAP.PRS: page requests; the page group response descriptor (type 9) is valid. */
 #define VSVA_QEMU_CAP_PRS (1u << 5)
-/** Default: what QEMU's intel_iommu with x-flts advertises. */
+/**
+ * Default for a caller whose struct vsva_qemu_open_args ends before @caps
+ * (an older caller): what QEMU's intel_iommu with x-flts advertised.
+ */
 #define VSVA_QEMU_CAP_DEFAULT (VSVA_QEMU_CAP_FS5LP | VSVA_QEMU_CAP_SRS)
 
 /**
@@ -94,7 +109,11 @@ typedef int (*vsva_qemu_dma_rw_fn)(void* opaque, uint64_t gpa, void* buf, size_t
  * @opaque: passed to @dma_rw
  * @haw: host address width advertised to the guest (0: 48)
  * @mamv: CAP.MAMV advertised (0: 18)
- * @caps: VSVA_QEMU_CAP_* (0: VSVA_QEMU_CAP_DEFAULT)
+ * @caps: VSVA_QEMU_CAP_*: exactly what the virtual VT-d advertises to the
+ *        guest; 0 means none.  Only a caller whose @size ends before @caps
+ *        gets VSVA_QEMU_CAP_DEFAULT.  A PASID entry with SRE=1 needs
+ *        VSVA_QEMU_CAP_SRS, FSPM=01b (5-level) VSVA_QEMU_CAP_FS5LP, EAFE=1
+ *        VSVA_QEMU_CAP_EAFS (else -EINVAL and a sentence).
  */
 struct vsva_qemu_open_args {
     uint32_t size;
@@ -109,8 +128,17 @@ struct vsva_qemu_open_args {
 };
 #define VSVA_QEMU_OPEN_ARGS_MIN_SIZE 32u /* offsetof(struct vsva_qemu_open_args, haw) */
 
-/** Open a VM context (and its stage-2 domain). */
+/**
+ * Open a VM context (and its stage-2 domain).  On failure the negative
+ * errno is returned and vsva_qemu_open_error() says why.
+ */
 VSVA_QEMU_EXPORT int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out);
+/**
+ * Since VSVA_QEMU_2: the sentence of this thread's last failed
+ * vsva_qemu_open() ("" after a successful one, or before any).  Thread-local:
+ * valid until the next vsva_qemu_open() on the same thread.
+ */
+VSVA_QEMU_EXPORT const char* vsva_qemu_open_error(void);
 /**
  * Unmaps guest RAM and frees the context.  -EBUSY (and nothing changes)
  * while a device is attached; -EINVAL for NULL.  After 0, @ctx is gone.
@@ -149,15 +177,23 @@ VSVA_QEMU_EXPORT int vsva_qemu_set_pasid_dir(vsva_qemu_dev* dev, int present, ui
 
 /**
  * Bind stage 1 from a PASID table entry the caller read (@pe: the 512-bit
- * entry as eight little-endian qwords).  A changed entry rebinds, an
+ * entry as eight little-endian qwords).  A changed entry rebinds (a replace
+ * where the kernel has one: the PASID is never unbound in between), an
  * identical one is a no-op.  -EINVAL: malformed entry (reserved bits, PGTT,
- * FSPM); -EOPNOTSUPP: PGTT other than first-stage; -ENOENT: P=0.
+ * FSPM, SRE / FSPM=01b / EAFE not advertised in @caps); -EOPNOTSUPP: PGTT
+ * other than first-stage, or @gpasid 0 (RID_PASID) without
+ * VSVA_FEAT_RID_PASID; -ENOENT: P=0.
  */
 VSVA_QEMU_EXPORT int vsva_qemu_bind_pasid_entry(vsva_qemu_dev* dev, uint32_t gpasid,
                                                 const uint64_t pe[8]);
-/** Re-read the guest's PASID entry through @dma_rw and bind / unbind to match. */
+/**
+ * Re-read the guest's PASID entry through @dma_rw and bind / unbind to
+ * match (@gpasid 0: RID_PASID, as for vsva_qemu_bind_pasid_entry()).  What a
+ * vIOMMU without caching mode calls when vsva_qemu_emu_translate() answers
+ * -ENOENT: such a guest sends no PASID-cache invalidation for a new entry.
+ */
 VSVA_QEMU_EXPORT int vsva_qemu_sync_pasid(vsva_qemu_dev* dev, uint32_t gpasid);
-/** Unbind one guest PASID (-ENOENT when not bound). */
+/** Unbind one guest PASID, 0 = RID_PASID (-ENOENT when not bound). */
 VSVA_QEMU_EXPORT int vsva_qemu_unbind(vsva_qemu_dev* dev, uint32_t gpasid);
 
 /* vsva_qemu_desc_result.flags */
@@ -183,8 +219,17 @@ struct vsva_qemu_desc_result {
 /**
  * Process one invalidation descriptor (2 qwords when IQA.DW=0, 4 when
  * DW=1) in scalable (@scalable=1) or legacy mode.  Invalidations are
- * queued and submitted to the host in one batch at the next wait
- * descriptor (which also performs its status write through @dma_rw).
+ * queued and submitted to the host at the next wait descriptor, one batch
+ * per device: a device whose batch the host refuses does not keep the
+ * other devices' invalidations from being submitted (counted in
+ * host_errors; vsva_qemu_flush() returns the first such error).
+ * Scalable mode, guest PASID 0 (RID_PASID): PC, P_IOTLB and P_DEVTLB
+ * naming PASID 0, IOTLB (type 2) and DEVTLB (type 3, requests without
+ * PASID) reach the RID_PASID binding.
+ * The wait descriptor's status write (SW=1) is done here, once, through
+ * @dma_rw: the vIOMMU must not write the status itself.  If that write
+ * faults, -EFAULT (with a sentence): report an invalidation-queue error
+ * (IQE) for the wait descriptor.
  * A page group response descriptor (type 9, valid with VSVA_QEMU_CAP_PRS)
  * answers a page request group read with vsva_qemu_read_events(): its
  * PCIe response code (0 success, 1 invalid request, 0xf response failure)
@@ -194,7 +239,10 @@ struct vsva_qemu_desc_result {
  */
 VSVA_QEMU_EXPORT int vsva_qemu_process_desc(vsva_qemu_ctx* ctx, const uint64_t* desc, uint32_t nqw,
                                             int scalable, struct vsva_qemu_desc_result* res);
-/** Submit queued invalidations now (end of a queue run without a wait). */
+/**
+ * Submit queued invalidations now (end of a queue run without a wait), one
+ * batch per device; every device's batch is tried, the first error returned.
+ */
 VSVA_QEMU_EXPORT int vsva_qemu_flush(vsva_qemu_ctx* ctx);
 
 /**
@@ -344,19 +392,31 @@ VSVA_QEMU_EXPORT int vsva_qemu_page_response(vsva_qemu_dev* dev,
 #define VSVA_QEMU_DMA_WRITE (1u << 0) /**< the device writes (else reads) */
 /** On a page fault with PRI, wait for the page response (SUCCESS retries). */
 #define VSVA_QEMU_DMA_WAIT (1u << 1)
+/**
+ * Since 0.2: a request without PASID, through the RID_PASID binding
+ * (guest PASID 0); @gpasid must be 0 (-EINVAL otherwise).
+ */
+#define VSVA_QEMU_DMA_NO_PASID (1u << 2)
 
 /**
  * Emulated IOMMU only (VSVA_FEAT_EMU): device @dev accesses @len bytes at
  * @iova of guest PASID @gpasid, as a test device would.  0 when every byte
  * moved; -EFAULT when the access stopped at a translation fault (then
  * *@out_done says how many bytes moved and a page request may be pending);
- * -ENOENT when @gpasid is not bound; -EOPNOTSUPP in dry-run mode.
+ * -ENOENT when @gpasid (with VSVA_QEMU_DMA_NO_PASID: RID_PASID) is not
+ * bound on @dev; -EOPNOTSUPP in dry-run mode.
  */
 VSVA_QEMU_EXPORT int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova,
                                        void* buf, uint32_t len, uint32_t flags, uint32_t* out_done);
 
 /* vsva_qemu_emu_translate() flags. */
 #define VSVA_QEMU_XLATE_WRITE (1u << 0) /**< for a write (else a read) */
+/**
+ * Since 0.2: a request without PASID (QEMU: a DMA of an emulated device
+ * through its IOMMU memory region), through the RID_PASID binding (guest
+ * PASID 0); @gpasid must be 0 (-EINVAL otherwise).
+ */
+#define VSVA_QEMU_XLATE_NO_PASID (1u << 1)
 
 /* vsva_qemu_translation.flags */
 #define VSVA_QEMU_XLATE_R (1u << 0)     /**< reads allowed through both stages */
@@ -390,8 +450,9 @@ struct vsva_qemu_translation {
  * region's translate callback asks instead of walking the tables itself.
  * 0 with @out filled; -EFAULT on a translation fault (@out->flags has
  * VSVA_QEMU_XLATE_FAULT; the fault is also recorded like a DMA fault);
- * -ENOENT when @gpasid is not bound; -EOPNOTSUPP in dry-run mode or for
- * unknown flags.
+ * -ENOENT when @gpasid (with VSVA_QEMU_XLATE_NO_PASID: RID_PASID) is not
+ * bound on @dev — the vIOMMU may then vsva_qemu_sync_pasid() and retry;
+ * -EOPNOTSUPP in dry-run mode or for unknown flags.
  */
 VSVA_QEMU_EXPORT int vsva_qemu_emu_translate(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova,
                                              uint32_t flags, struct vsva_qemu_translation* out);

@@ -290,6 +290,8 @@ std::vector<uint32_t> VtdAdapter::present_pasids(const Device& d) {
 }
 
 Result<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
+    if (gpasid == 0) // RID_PASID: the host's requests without PASID, allocated by nobody
+        return kRidPasid;
     auto it = pasids_.find(gpasid);
     if (it != pasids_.end()) {
         ++it->second.refs;
@@ -303,6 +305,8 @@ Result<uint32_t> VtdAdapter::get_hpasid(uint32_t gpasid) {
 }
 
 void VtdAdapter::put_hpasid(uint32_t gpasid) {
+    if (gpasid == 0)
+        return;
     auto it = pasids_.find(gpasid);
     if (it == pasids_.end() || --it->second.refs)
         return;
@@ -311,6 +315,15 @@ void VtdAdapter::put_hpasid(uint32_t gpasid) {
         log(fmt::format("free host PASID {}: {}", it->second.hpasid, s.error().message()));
     }
     pasids_.erase(it);
+}
+
+Result<void> VtdAdapter::check_rid_pasid(const Device& d, uint32_t gpasid) const {
+    if (gpasid != 0 || host_.rid_pasid())
+        return {};
+    return vtd_error(EOPNOTSUPP,
+                     fmt::format("device {:04x}: guest PASID 0 is RID_PASID (requests without "
+                                 "PASID); the host kernel lacks VSVA_FEAT_RID_PASID",
+                                 d.sid));
 }
 
 Result<void> VtdAdapter::do_unbind(Device& d, uint32_t gpasid) {
@@ -372,6 +385,41 @@ Result<void> VtdAdapter::apply(Device& d, uint32_t gpasid,
         }
         return rc;
     }
+    if (want) {
+        if (auto s = check_rid_pasid(d, gpasid); !s) {
+            log(s.error().message());
+            if (rc)
+                rc = s;
+            want.reset();
+            if (!had)
+                return rc;
+        }
+    }
+    // A changed entry of a bound PASID: replace in place where the host can,
+    // so the PASID is never unbound while the guest's wait completes.
+    if (had && want && host_.can_replace()) {
+        const BoundPasid& old = cached->second;
+        BindRequest from{
+                d.host_dev,          old.hpasid, gpasid, old.intent.gpgd, old.intent.addr_width,
+                old.intent.vtd_flags};
+        BindRequest to{d.host_dev, old.hpasid,       gpasid,
+                       want->gpgd, want->addr_width, want->vtd_flags};
+        if (auto s = host_.replace(from, to); !s) {
+            ++stats_.host_errors;
+            log(fmt::format("replace device {:04x} gPASID {}: {}", d.sid, gpasid,
+                            s.error().message()));
+            return rc ? s : rc;
+        }
+        cached->second.intent = *want;
+        ++stats_.binds;
+        ++stats_.rebinds;
+        ++stats_.replaces;
+        log(fmt::format("replace device {:04x} gPASID {} (hPASID {}): FS root GPA {:#x}, "
+                        "{}-bit, flags {:#x}, DID {}",
+                        d.sid, gpasid, old.hpasid, want->gpgd, want->addr_width, want->vtd_flags,
+                        want->did));
+        return rc;
+    }
     std::optional<uint32_t> hp;
     if (want) {
         auto h = get_hpasid(gpasid);
@@ -414,6 +462,10 @@ Result<void> VtdAdapter::sync_pasid(uint16_t sid, uint32_t gpasid) {
     Device* d = find(sid);
     if (!d)
         return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
+    if (gpasid > kPasidMax)
+        return vtd_error(EINVAL, fmt::format("PASID {} above 20 bits", gpasid));
+    if (auto s = check_rid_pasid(*d, gpasid); !s)
+        return s;
     return apply(*d, gpasid, read_entry(*d, gpasid), std::nullopt);
 }
 
@@ -423,6 +475,8 @@ Result<void> VtdAdapter::bind_entry(uint16_t sid, uint32_t gpasid, const PasidEn
         return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
     if (gpasid > kPasidMax)
         return vtd_error(EINVAL, fmt::format("PASID {} above 20 bits", gpasid));
+    if (auto s = check_rid_pasid(*d, gpasid); !s)
+        return s;
     auto pe = decode_pasid_entry(raw, caps_);
     if (!pe) {
         ++stats_.bad_entries;
@@ -439,6 +493,8 @@ Result<void> VtdAdapter::unbind(uint16_t sid, uint32_t gpasid) {
     Device* d = find(sid);
     if (!d)
         return vtd_error(ENOENT, fmt::format("device {:04x}: unknown", sid));
+    if (auto s = check_rid_pasid(*d, gpasid); !s)
+        return s;
     return do_unbind(*d, gpasid);
 }
 
@@ -475,19 +531,38 @@ void VtdAdapter::queue(Invalidation inv) {
 Result<void> VtdAdapter::flush() {
     if (pending_inv_.empty())
         return {};
-    std::vector<Invalidation> batch;
-    batch.swap(pending_inv_);
-    ++stats_.submissions;
-    stats_.batch_sizes.push_back(batch.size());
-    auto r = host_.invalidate(batch);
-    if (!r) {
-        ++stats_.host_errors;
-        log(fmt::format("invalidation batch of {}: {}", batch.size(), r.error().message()));
-        return vsva::Unexpected(r.error());
+    std::vector<Invalidation> all;
+    all.swap(pending_inv_);
+    // One submission per device, in the order devices first appear, each
+    // keeping its own order: a device whose batch the host refuses does not
+    // keep the others' invalidations from the host.  The first error is
+    // returned once every device was tried.
+    std::vector<uint32_t> order;
+    for (const Invalidation& inv : all)
+        if (std::find(order.begin(), order.end(), inv.dev) == order.end())
+            order.push_back(inv.dev);
+    Result<void> rc;
+    for (uint32_t dev : order) {
+        std::vector<Invalidation> batch;
+        for (const Invalidation& inv : all)
+            if (inv.dev == dev)
+                batch.push_back(inv);
+        ++stats_.submissions;
+        stats_.batch_sizes.push_back(batch.size());
+        auto r = host_.invalidate(batch);
+        if (!r) {
+            ++stats_.host_errors;
+            log(fmt::format("invalidation batch of {} for host device {}: {}", batch.size(), dev,
+                            r.error().message()));
+            if (rc)
+                rc = vsva::Unexpected(r.error());
+            continue;
+        }
+        stats_.invalidations += r->done;
+        log(fmt::format("submitted {} invalidation(s) in one batch for host device {}",
+                        batch.size(), dev));
     }
-    stats_.invalidations += r->done;
-    log(fmt::format("submitted {} invalidation(s) in one batch", batch.size()));
-    return {};
+    return rc;
 }
 
 Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode mode) {
@@ -552,6 +627,29 @@ Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode
                 queue(inv);
             }
         }
+    } else if (auto* t4 = std::get_if<DevTlbDesc>(&*dec)) {
+        // Requests without PASID: in scalable mode the device TLB of the
+        // RID_PASID binding (guest PASID 0), if the guest bound one.
+        Device* d = mode.scalable ? find(t4->sid) : nullptr;
+        auto b = d ? d->bound.find(0) : std::map<uint32_t, BoundPasid>::iterator{};
+        if (d && b != d->bound.end()) {
+            const Range r = ats_range(t4->addr, t4->s);
+            Invalidation inv;
+            inv.dev = d->host_dev;
+            inv.cache = Cache::kDevIotlb;
+            inv.hpasid = b->second.hpasid;
+            inv.gpasid = 0;
+            inv.source = DescType::kDevTlb;
+            if (r.all) {
+                inv.granu = Granu::kPasid;
+            } else {
+                inv.granu = Granu::kAddr;
+                inv.addr = r.addr;
+                inv.granule_size = r.size;
+                inv.nb_granules = 1;
+            }
+            queue(inv);
+        }
     } else if (auto* t3 = std::get_if<IotlbDesc>(&*dec)) {
         // Scalable mode: global hits every entry, domain and page-selective hit
         // first-stage entries by DID only (§6.5.2.3).
@@ -582,21 +680,26 @@ Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode
         ++stats_.waits;
         (void)flush();
         if (w->sw) {
+            // The one status write of this wait (the vIOMMU does not write
+            // it again).  A fault is the invalidation queue's error (IQE).
             const uint32_t data = w->status_data;
-            if (mem_.write(w->status_addr, &data, sizeof(data))) {
-                out.status_written = true;
-                ++stats_.status_writes;
-            } else {
+            if (!mem_.write(w->status_addr, &data, sizeof(data))) {
+                ++stats_.status_write_faults;
                 log(fmt::format("wait: status write to GPA {:#x} faulted", w->status_addr));
+                return vtd_error(EFAULT, fmt::format("wait descriptor: the status write to GPA "
+                                                     "{:#x} faulted",
+                                                     w->status_addr));
             }
+            out.status_written = true;
+            ++stats_.status_writes;
         }
         if (w->iflag) {
             out.interrupt = true;
             ++stats_.wait_interrupts;
         }
     }
-    // CC, IEC and DEVTLB (no PASID) touch state the VMM's own vIOMMU owns
-    // (context cache, interrupt remapping, RID_PASID): nothing to forward.
+    // CC and IEC touch state the VMM's own vIOMMU owns (context cache,
+    // interrupt remapping): nothing to forward.
     out.forwarded = pending_inv_.size() - std::min(before, pending_inv_.size());
     return out;
 }

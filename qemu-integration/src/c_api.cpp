@@ -2,12 +2,15 @@
 // The C ABI (vsva-qemu.h) over the VT-d adapter and libvsva.
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <new>
 #include <optional>
 #include <string>
+
+#include <sys/ioctl.h>
 
 #include <linux/vsva.h>
 
@@ -52,6 +55,8 @@ public:
         return BatchResult{b.size(), b.size()};
     }
     Result<void> page_response(const HostPageResponse&) override { return {}; }
+    [[nodiscard]] bool can_replace() const override { return true; }
+    Result<void> replace(const BindRequest&, const BindRequest&) override { return {}; }
 
 private:
     uint32_t next_ = 1;
@@ -77,6 +82,12 @@ void copy_struct_out(void* dst, size_t usize, const void* src, size_t ksize) {
     std::memcpy(dst, src, std::min(usize, ksize));
     if (usize > ksize)
         std::memset(static_cast<unsigned char*>(dst) + ksize, 0, usize - ksize);
+}
+
+// The sentence of this thread's last failed vsva_qemu_open() ("" after a success).
+std::string& open_error() {
+    thread_local std::string s;
+    return s;
 }
 
 } // namespace
@@ -140,30 +151,121 @@ int guarded(vsva_qemu_ctx* ctx, F&& f) {
 
 } // namespace
 
+namespace {
+
+// The host PASID a request of @dev tags: the device's binding of @gpasid
+// (RID_PASID, guest PASID 0, for a request without PASID).  Else the
+// negative errno, with the sentence set.
+tl::expected<uint32_t, int> request_pasid(vsva_qemu_dev* dev, uint32_t gpasid, bool no_pasid,
+                                          const char* op, const char* flag) {
+    vsva_qemu_ctx* ctx = dev->ctx;
+    if (no_pasid && gpasid != 0)
+        return tl::unexpected<int>(ctx->fail(
+                EINVAL, fmt::format("{}: {} with guest PASID {} (must be 0)", op, flag, gpasid)));
+    if (!no_pasid && gpasid == 0)
+        return tl::unexpected<int>(
+                ctx->fail(EINVAL, fmt::format("{}: guest PASID 0 is RID_PASID: a request without "
+                                              "PASID takes {}",
+                                              op, flag)));
+    auto b = ctx->ad->binding(dev->sid, gpasid);
+    if (!b)
+        return tl::unexpected<int>(
+                ctx->fail(ENOENT, no_pasid ? fmt::format("{}: RID_PASID (requests without PASID) "
+                                                         "not bound on device {:04x}",
+                                                         op, dev->sid)
+                                           : fmt::format("{}: guest PASID {} not bound on device "
+                                                         "{:04x}",
+                                                         op, gpasid, dev->sid)));
+    return b->hpasid;
+}
+
+#ifdef VSVA_QEMU_HAVE_LIBVSVA
+// VSVA_EMU_DMA without PASID (VSVA_EMU_DMA_NO_PASID): libvsva's emu::dma()
+// has no such flag, so the command is issued here.
+Result<vsva::emu::DmaResult> emu_dma_no_pasid(const vsva::Context& vctx, const vsva::Device& dev,
+                                              uint64_t iova, void* buf, uint32_t len,
+                                              uint32_t flags) {
+    vsva_emu_dma d = {};
+    d.argsz = sizeof(d);
+    d.flags = VSVA_EMU_DMA_NO_PASID | (flags & VSVA_QEMU_DMA_WRITE ? VSVA_EMU_DMA_WRITE : 0) |
+              (flags & VSVA_QEMU_DMA_WAIT ? VSVA_EMU_DMA_WAIT : 0);
+    d.dev_id = dev.id();
+    d.pasid = kRidPasid;
+    d.iova = iova;
+    d.len = len;
+    d.buf_uptr = reinterpret_cast<uintptr_t>(buf);
+    if (ioctl(vctx.fd(), VSVA_EMU_DMA, &d) < 0)
+        return vsva::fail(errno, "emu-dma", "VSVA_EMU_DMA_NO_PASID");
+    vsva::emu::DmaResult res;
+    res.done = d.out_done;
+    res.faulted = d.out_flags & VSVA_EMU_DMA_FAULTED;
+    res.page_request = d.out_flags & VSVA_EMU_DMA_PAGE_REQ;
+    res.grpid = d.out_grpid;
+    res.fault.dev_id = d.dev_id;
+    res.fault.reason = d.out_fault.reason;
+    res.fault.flags = d.out_fault.flags;
+    res.fault.pasid = d.out_fault.pasid;
+    res.fault.perm = d.out_fault.perm;
+    res.fault.addr = d.out_fault.addr;
+    res.fault.fetch_addr = d.out_fault.fetch_addr;
+    return res;
+}
+#endif
+
+// Every failure of vsva_qemu_open() leaves its sentence here.
+int open_fail(int err, std::string msg) {
+    try {
+        open_error() = "open: " + std::move(msg);
+    } catch (const std::bad_alloc&) {
+        open_error().clear();
+    }
+    return -err;
+}
+
+[[maybe_unused]] int open_fail(const vsva::Error& e) {
+    return open_fail(e.code() ? e.code() : EIO, e.to_string());
+}
+
+constexpr size_t kCapsEnd = offsetof(vsva_qemu_open_args, caps) + sizeof(uint32_t);
+
+} // namespace
+
 extern "C" {
 
 int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) {
+    open_error().clear();
     if (!args || !out)
-        return -EINVAL;
+        return open_fail(EINVAL, !args ? "args is NULL" : "out is NULL");
     if (args->size < VSVA_QEMU_OPEN_ARGS_MIN_SIZE)
-        return -EINVAL;
+        return open_fail(EINVAL, fmt::format("args->size {} below VSVA_QEMU_OPEN_ARGS_MIN_SIZE {}",
+                                             args->size, VSVA_QEMU_OPEN_ARGS_MIN_SIZE));
     vsva_qemu_open_args a;
     if (int rc = copy_struct_in(&a, sizeof(a), args, args->size))
-        return rc;
+        return open_fail(-rc, fmt::format("args->size {} is larger than this library's {} and "
+                                          "the unknown tail is not zero",
+                                          args->size, sizeof(a)));
+    const uint32_t usize = args->size;
     args = &a;
     if (!args->dma_rw)
-        return -EINVAL;
-    if ((args->flags & ~VSVA_QEMU_OPEN_DRY_RUN) || args->reserved)
-        return -EOPNOTSUPP;
-    if (args->caps & ~(VSVA_QEMU_CAP_FS5LP | VSVA_QEMU_CAP_SRS | VSVA_QEMU_CAP_EAFS |
-                       VSVA_QEMU_CAP_PDS | VSVA_QEMU_CAP_DIT | VSVA_QEMU_CAP_PRS))
-        return -EOPNOTSUPP;
+        return open_fail(EINVAL, "dma_rw is NULL (guest-memory access is required)");
+    if (args->flags & ~VSVA_QEMU_OPEN_DRY_RUN)
+        return open_fail(EOPNOTSUPP,
+                         fmt::format("unknown flags {:#x}", args->flags & ~VSVA_QEMU_OPEN_DRY_RUN));
+    if (args->reserved)
+        return open_fail(EOPNOTSUPP, fmt::format("reserved is {:#x}, not 0", args->reserved));
+    constexpr uint32_t kKnownCaps = VSVA_QEMU_CAP_FS5LP | VSVA_QEMU_CAP_SRS | VSVA_QEMU_CAP_EAFS |
+                                    VSVA_QEMU_CAP_PDS | VSVA_QEMU_CAP_DIT | VSVA_QEMU_CAP_PRS;
+    if (args->caps & ~kKnownCaps)
+        return open_fail(EOPNOTSUPP,
+                         fmt::format("unknown capability bits {:#x}", args->caps & ~kKnownCaps));
     *out = nullptr;
     try {
         auto ctx = std::make_unique<vsva_qemu_ctx>();
         ctx->mem = std::make_unique<CallbackMemory>(args->dma_rw, args->opaque);
         VtdCaps caps;
-        const uint32_t c = args->caps ? args->caps : VSVA_QEMU_CAP_DEFAULT;
+        // Exactly what the caller advertises (0 = none); the default only for
+        // a caller whose struct ends before @caps.
+        const uint32_t c = usize >= kCapsEnd ? args->caps : VSVA_QEMU_CAP_DEFAULT;
         caps.haw = args->haw ? args->haw : 48;
         caps.mamv = args->mamv ? args->mamv : 18;
         caps.fs5lp = c & VSVA_QEMU_CAP_FS5LP;
@@ -173,7 +275,8 @@ int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) 
         caps.dit = c & VSVA_QEMU_CAP_DIT;
         caps.prs = c & VSVA_QEMU_CAP_PRS;
         if (caps.haw < 32 || caps.haw > 64 || caps.mamv > 63)
-            return -EINVAL;
+            return open_fail(EINVAL, fmt::format("haw {} (32..64) or mamv {} (0..63) out of range",
+                                                 caps.haw, caps.mamv));
         if (args->flags & VSVA_QEMU_OPEN_DRY_RUN) {
             ctx->dry = true;
             ctx->host = std::make_unique<DryRunHost>();
@@ -185,39 +288,43 @@ int vsva_qemu_open(const struct vsva_qemu_open_args* args, vsva_qemu_ctx** out) 
             o.require = vsva::Feature::Nesting;
             auto v = vsva::Context::open(o);
             if (!v)
-                return -v.error().code();
+                return open_fail(v.error());
             ctx->vctx.emplace(std::move(*v));
             auto d = ctx->vctx->create_domain();
             if (!d)
-                return -d.error().code();
+                return open_fail(d.error());
             ctx->dom.emplace(std::move(*d));
             // The fault queue must exist before the first fault: a page request
             // raised while the context has none is not queued for later.
             if (ctx->vctx->has(vsva::Feature::PageRequest)) {
                 auto q = ctx->vctx->fault_queue();
                 if (!q)
-                    return -q.error().code();
+                    return open_fail(q.error());
                 if (auto nb = q->set_nonblocking(true); !nb)
-                    return -nb.error().code();
+                    return open_fail(nb.error());
                 ctx->faults.emplace(std::move(*q));
             }
             auto h = std::make_unique<LibvsvaHost>(*ctx->vctx);
             ctx->lhost = h.get();
             ctx->host = std::move(h);
 #else
-            return -EOPNOTSUPP;
+            return open_fail(EOPNOTSUPP, "built without libvsva: only VSVA_QEMU_OPEN_DRY_RUN");
 #endif
         }
         ctx->ad = std::make_unique<VtdAdapter>(*ctx->host, *ctx->mem, caps);
         *out = ctx.release();
         return 0;
     } catch (const std::bad_alloc&) {
-        return -ENOMEM;
+        return open_fail(ENOMEM, "out of memory");
     }
 }
 
 uint32_t vsva_qemu_version(void) {
-    return (0u << 16) | (1u << 8) | 0u;
+    return (0u << 16) | (2u << 8) | 0u;
+}
+
+const char* vsva_qemu_open_error(void) {
+    return open_error().c_str();
 }
 
 int vsva_qemu_close(vsva_qemu_ctx* ctx) {
@@ -573,21 +680,30 @@ int vsva_qemu_emu_dma(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, void* 
     return guarded(ctx, [&] {
         if (out_done)
             *out_done = 0;
-        if (flags & ~(VSVA_QEMU_DMA_WRITE | VSVA_QEMU_DMA_WAIT))
-            return ctx->fail(EOPNOTSUPP, fmt::format("emu dma: unknown flags {:#x}", flags));
+        constexpr uint32_t kKnown =
+                VSVA_QEMU_DMA_WRITE | VSVA_QEMU_DMA_WAIT | VSVA_QEMU_DMA_NO_PASID;
+        if (flags & ~kKnown)
+            return ctx->fail(EOPNOTSUPP,
+                             fmt::format("emu dma: unknown flags {:#x}", flags & ~kKnown));
         if (!buf && len)
             return ctx->fail(EINVAL, "emu dma: buf is NULL");
-        auto hp = ctx->ad->hpasid_of(gpasid);
+        auto hp = request_pasid(dev, gpasid, flags & VSVA_QEMU_DMA_NO_PASID, "emu dma",
+                                "VSVA_QEMU_DMA_NO_PASID");
         if (!hp)
-            return ctx->fail(ENOENT, fmt::format("emu dma: guest PASID {} not bound", gpasid));
+            return hp.error();
         if (ctx->dry)
             return ctx->fail(EOPNOTSUPP, "dry run: no emulated device");
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
-        vsva::emu::DmaFlags f;
-        f.write = flags & VSVA_QEMU_DMA_WRITE;
-        f.wait = flags & VSVA_QEMU_DMA_WAIT;
-        auto r = vsva::emu::dma(*dev->vdev, *hp, iova,
-                                std::span<std::byte>(static_cast<std::byte*>(buf), len), f);
+        Result<vsva::emu::DmaResult> r;
+        if (flags & VSVA_QEMU_DMA_NO_PASID) {
+            r = emu_dma_no_pasid(*ctx->vctx, *dev->vdev, iova, buf, len, flags);
+        } else {
+            vsva::emu::DmaFlags f;
+            f.write = flags & VSVA_QEMU_DMA_WRITE;
+            f.wait = flags & VSVA_QEMU_DMA_WAIT;
+            r = vsva::emu::dma(*dev->vdev, *hp, iova,
+                               std::span<std::byte>(static_cast<std::byte*>(buf), len), f);
+        }
         if (!r)
             return ctx->fail(r.error());
         if (out_done)
@@ -618,18 +734,20 @@ int vsva_qemu_emu_translate(vsva_qemu_dev* dev, uint32_t gpasid, uint64_t iova, 
             copy_struct_out(out, usize, &t, sizeof(t));
             return rc;
         };
-        if (flags & ~VSVA_QEMU_XLATE_WRITE)
-            return done(ctx->fail(EOPNOTSUPP,
-                                  fmt::format("emu translate: unknown flags {:#x}", flags)));
-        auto hp = ctx->ad->hpasid_of(gpasid);
+        constexpr uint32_t kKnown = VSVA_QEMU_XLATE_WRITE | VSVA_QEMU_XLATE_NO_PASID;
+        if (flags & ~kKnown)
+            return done(ctx->fail(EOPNOTSUPP, fmt::format("emu translate: unknown flags {:#x}",
+                                                          flags & ~kKnown)));
+        auto hp = request_pasid(dev, gpasid, flags & VSVA_QEMU_XLATE_NO_PASID, "emu translate",
+                                "VSVA_QEMU_XLATE_NO_PASID");
         if (!hp)
-            return done(ctx->fail(ENOENT,
-                                  fmt::format("emu translate: guest PASID {} not bound", gpasid)));
+            return done(hp.error());
         if (ctx->dry)
             return done(ctx->fail(EOPNOTSUPP, "dry run: no emulated device"));
 #ifdef VSVA_QEMU_HAVE_LIBVSVA
         vsva::emu::TranslateFlags f;
         f.write = flags & VSVA_QEMU_XLATE_WRITE;
+        f.no_pasid = flags & VSVA_QEMU_XLATE_NO_PASID;
         auto r = vsva::emu::translate(*dev->vdev, *hp, iova, f);
         if (!r)
             return done(ctx->fail(r.error()));

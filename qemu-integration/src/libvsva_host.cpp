@@ -2,7 +2,11 @@
 // HostIommu over libvsva.
 #include "vsva/qemu/libvsva_host.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <vector>
+
+#include <sys/ioctl.h>
 
 #include <linux/vsva.h>
 
@@ -30,10 +34,77 @@ Result<void> LibvsvaHost::free_pasid(uint32_t hpasid) {
     return {};
 }
 
+namespace {
+
+constexpr size_t kErrLen = 256;
+
+} // namespace
+
+LibvsvaHost::~LibvsvaHost() {
+    for (uint32_t dev : rid_bound_)
+        (void)nesting(VSVA_UNBIND_GPASID, "unbind", VSVA_RID_PASID_OK, dev,
+                      BindRequest{dev, kRidPasid, 0, 0, 48, 0});
+}
+
+bool LibvsvaHost::rid_pasid() const {
+    return ctx_.info().features & VSVA_FEAT_RID_PASID;
+}
+
+bool LibvsvaHost::can_replace() const {
+    return ctx_.info().features & VSVA_FEAT_BIND_REPLACE;
+}
+
+// One nesting command with the bind payload of @b, issued directly: libvsva
+// has no call for RID_PASID or for a replace.
+Result<void> LibvsvaHost::nesting(unsigned long cmd, const char* op, uint32_t flags, uint32_t dev,
+                                  const BindRequest& b) const {
+    vsva_gpasid_bind_data data;
+    to_uapi(b, &data);
+    if (b.hpasid == kRidPasid)
+        data.flags &= ~VSVA_SVA_GPASID_VAL; // RID_PASID stands for no guest PASID
+    char msg[kErrLen] = "";
+    vsva_nesting_op n = {};
+    n.argsz = sizeof(n);
+    n.flags = flags;
+    n.target_id = dev;
+    n.data_len = sizeof(data);
+    n.data_uptr = reinterpret_cast<uintptr_t>(&data);
+    n.err_uptr = reinterpret_cast<uintptr_t>(msg);
+    n.err_len = sizeof(msg);
+    if (ioctl(ctx_.fd(), cmd, &n) < 0) {
+        const int e = errno;
+        msg[sizeof(msg) - 1] = '\0';
+        return vsva::fail(e, op, msg);
+    }
+    return {};
+}
+
+Result<void> LibvsvaHost::replace(const BindRequest& old, const BindRequest& b) {
+    (void)old;
+    if (!devs_.count(b.dev))
+        return vtd_error(ENOENT, fmt::format("device {} not registered", b.dev));
+    if (b.addr_width != 48 && b.addr_width != 57)
+        return vtd_error(EINVAL,
+                         fmt::format("address width {} is neither 48 nor 57", b.addr_width));
+    // The vsva::Binding (or the RID_PASID mark) of the old binding stays: it
+    // names the same (device, host PASID) and unbinds the replacement.
+    return nesting(VSVA_BIND_GPASID, "bind-replace",
+                   VSVA_BIND_REPLACE | (b.hpasid == kRidPasid ? VSVA_RID_PASID_OK : 0), b.dev, b);
+}
+
 Result<void> LibvsvaHost::bind(const BindRequest& b) {
     auto d = devs_.find(b.dev);
     if (d == devs_.end())
         return vtd_error(ENOENT, fmt::format("device {} not registered", b.dev));
+    if (b.hpasid == kRidPasid) {
+        if (b.addr_width != 48 && b.addr_width != 57)
+            return vtd_error(EINVAL,
+                             fmt::format("address width {} is neither 48 nor 57", b.addr_width));
+        if (auto r = nesting(VSVA_BIND_GPASID, "bind", VSVA_RID_PASID_OK, b.dev, b); !r)
+            return r;
+        rid_bound_.insert(b.dev);
+        return {};
+    }
     auto p = pasids_.find(b.hpasid);
     if (p == pasids_.end())
         return vtd_error(ENOENT, fmt::format("host PASID {} not ours", b.hpasid));
@@ -55,6 +126,12 @@ Result<void> LibvsvaHost::bind(const BindRequest& b) {
 }
 
 Result<void> LibvsvaHost::unbind(const BindRequest& b) {
+    if (b.hpasid == kRidPasid) {
+        if (!rid_bound_.count(b.dev))
+            return vtd_error(ENOENT, fmt::format("RID_PASID not bound on device {}", b.dev));
+        rid_bound_.erase(b.dev);
+        return nesting(VSVA_UNBIND_GPASID, "unbind", VSVA_RID_PASID_OK, b.dev, b);
+    }
     auto it = binds_.find({b.dev, b.hpasid});
     if (it == binds_.end())
         return vtd_error(ENOENT,
@@ -94,6 +171,41 @@ vsva::Result<vsva::Invalidation> to_libvsva(const Invalidation& inv) {
                                      inv.leaf ? vsva::Leaf::Yes : vsva::Leaf::No);
 }
 
+// A run of one device's invalidations naming RID_PASID: the v1 payloads
+// with VSVA_RID_PASID_OK in VSVA_CACHE_INVALIDATE_BATCH (libvsva refuses
+// PASID 0).  Returns how many were handled, or the error of the first that
+// failed when none was.
+Result<size_t> LibvsvaHost::rid_invalidate(uint32_t dev, std::span<const Invalidation> run) {
+    std::vector<vsva_cache_invalidate_info> v(run.size());
+    for (size_t k = 0; k < run.size(); ++k)
+        to_uapi(run[k], &v[k]);
+    const size_t chunk = ctx_.info().max_batch ? ctx_.info().max_batch : v.size();
+    size_t done = 0;
+    while (done < v.size()) {
+        const size_t n = std::min(chunk, v.size() - done);
+        char msg[kErrLen] = "";
+        vsva_cache_invalidate_batch b = {};
+        b.argsz = sizeof(b);
+        b.flags = VSVA_RID_PASID_OK;
+        b.target_id = dev;
+        b.entry_len = sizeof(vsva_cache_invalidate_info);
+        b.entry_num = static_cast<uint32_t>(n);
+        b.data_uptr = reinterpret_cast<uintptr_t>(&v[done]);
+        b.err_uptr = reinterpret_cast<uintptr_t>(msg);
+        b.err_len = sizeof(msg);
+        ++batch_calls_;
+        if (ioctl(ctx_.fd(), VSVA_CACHE_INVALIDATE_BATCH, &b) < 0) {
+            const int e = errno;
+            msg[sizeof(msg) - 1] = '\0';
+            return vtd_error(e,
+                             fmt::format("batch: {} of {} handled: {}",
+                                         done + std::min<size_t>(b.entry_num, n), v.size(), msg));
+        }
+        done += n;
+    }
+    return done;
+}
+
 Result<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batch) {
     BatchResult res{0, batch.size()};
     size_t i = 0;
@@ -102,6 +214,18 @@ Result<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batch)
         auto d = devs_.find(dev);
         if (d == devs_.end())
             return vtd_error(ENOENT, fmt::format("device {} not registered", dev));
+        size_t end = i;
+        bool rid = false;
+        for (; end < batch.size() && batch[end].dev == dev; ++end)
+            rid |= batch[end].hpasid == kRidPasid && batch[end].granu != Granu::kDomain;
+        if (rid) {
+            auto r = rid_invalidate(dev, batch.subspan(i, end - i));
+            if (!r)
+                return vsva::Unexpected(r.error());
+            res.done += *r;
+            i = end;
+            continue;
+        }
         vsva::InvalidationQueue q(vsva::Merge::No);
         size_t j = i;
         for (; j < batch.size() && batch[j].dev == dev; ++j) {

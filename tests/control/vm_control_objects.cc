@@ -50,10 +50,11 @@ TEST_F(Objects, GetInfo) {
     EXPECT_EQ(i.out_gpa_bits, 48u);
     EXPECT_EQ(i.out_pasid_quota, std::stoul(module_param("pasid_quota")));
     EXPECT_EQ(i.out_max_batch, 1024u);
-    EXPECT_EQ(i.out_features, uint64_t(VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH |
-                                       VSVA_FEAT_PAGE_REQUEST | VSVA_FEAT_ERR_MSG | VSVA_FEAT_EMU |
-                                       VSVA_FEAT_SYSWIDE_PASID | VSVA_FEAT_INV_SEPARATE_DEVTLB |
-                                       VSVA_FEAT_RID_PASID | VSVA_FEAT_EMU_TRANSLATE));
+    EXPECT_EQ(i.out_features,
+              uint64_t(VSVA_FEAT_NESTING | VSVA_FEAT_CACHE_INV_BATCH | VSVA_FEAT_PAGE_REQUEST |
+                       VSVA_FEAT_ERR_MSG | VSVA_FEAT_EMU | VSVA_FEAT_SYSWIDE_PASID |
+                       VSVA_FEAT_INV_SEPARATE_DEVTLB | VSVA_FEAT_RID_PASID |
+                       VSVA_FEAT_EMU_TRANSLATE | VSVA_FEAT_BIND_REPLACE));
     EXPECT_EQ(i.out_module_version, uint32_t(1 << 8));
 }
 

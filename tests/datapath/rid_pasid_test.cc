@@ -2,6 +2,9 @@
 // vm_datapath: requests without PASID nested on a guest stage-1 table
 // (VSVA_RID_PASID, VSVA_RID_PASID_OK, VSVA_EMU_DMA_NO_PASID) and the
 // translation request of an emulated endpoint (VSVA_EMU_TRANSLATE).
+#include <atomic>
+#include <thread>
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -354,6 +357,107 @@ TEST_F(RidPasid, TranslateArgumentErrors) {
     // PASID 0 without NO_PASID: no entry.
     ASSERT_EQ(ctx_.Translate(dev_, 0, kVa, 0, &t), 0);
     EXPECT_EQ(t.out_fault.reason, (uint32_t)VSVA_FAULT_REASON_PASID_INVALID);
+}
+
+// VSVA_BIND_REPLACE: a bound entry is repointed in place, its cached
+// translations dropped, the PASID never unbound in between.
+class BindReplace : public RidPasid {
+protected:
+    void SetUp() override {
+        RidPasid::SetUp();
+        if (!(ctx_.Features() & VSVA_FEAT_BIND_REPLACE))
+            GTEST_SKIP() << "no VSVA_FEAT_BIND_REPLACE";
+    }
+    uint64_t EntryGpgd(uint32_t pasid) {
+        struct vsva_emu_pasid_entry pe = {};
+        pe.argsz = sizeof(pe);
+        pe.dev_id = dev_;
+        pe.pasid = pasid;
+        EXPECT_EQ(ctx_.Call(VSVA_EMU_PASID_ENTRY, &pe), 0);
+        return pe.out_present ? pe.out_gpgd : 0;
+    }
+};
+
+TEST_F(BindReplace, RidPasidRepointedInPlace) {
+    BindRid(Rid(2));
+    if (IsSkipped())
+        return;
+    PageTables other(ram_, kPool + 0x100000, kPoolEnd, 4);
+    Stamp(kOld, 0x01d);
+    Stamp(kNew, 0x2e3);
+    pt_->Map4K(kVa, kOld);
+    other.Map4K(kVa, kNew);
+    ASSERT_EQ(ReadNoPasid64(kVa), 0x01du); // cached now
+
+    std::string msg;
+    auto b = Ctx::BindData(VSVA_RID_PASID, other.root(), 48, 0);
+    EXPECT_EQ(ctx_.Nesting(VSVA_BIND_GPASID, dev_, kRid, &b, sizeof(b), &msg), -EBUSY);
+    auto c0 = ctx_.Counters();
+    ASSERT_EQ(ctx_.Nesting(VSVA_BIND_GPASID, dev_, kRid | VSVA_BIND_REPLACE, &b, sizeof(b), &msg),
+              0)
+            << msg;
+    auto c1 = ctx_.Counters();
+    EXPECT_EQ(c1.out_unbinds, c0.out_unbinds) << "a replace is not an unbind";
+    EXPECT_EQ(c1.out_bindings, c0.out_bindings);
+    EXPECT_EQ(c1.out_binds, c0.out_binds + 1);
+    EXPECT_EQ(EntryGpgd(VSVA_RID_PASID), other.root());
+    // No invalidation was sent: the replace dropped the old table's entries.
+    EXPECT_EQ(ReadNoPasid64(kVa), 0x2e3u);
+
+    // A PASID of the same device, likewise; the RID_PASID entry is untouched.
+    uint32_t p;
+    ASSERT_EQ(ctx_.PasidAlloc(&p), 0);
+    EXPECT_EQ(ctx_.Bind(dev_, p, pt_->root(), 48, 0, VSVA_BIND_REPLACE), -ENOENT);
+    auto nb = Ctx::BindData(p, pt_->root(), 48, 0);
+    EXPECT_EQ(ctx_.Nesting(VSVA_BIND_GPASID, dev_, VSVA_BIND_REPLACE, &nb, sizeof(nb), &msg),
+              -ENOENT);
+    EXPECT_EQ(msg, "bind: replace: PASID " + std::to_string(p) + " is not bound on device " +
+                           std::to_string(dev_));
+    ASSERT_EQ(ctx_.Bind(dev_, p, pt_->root()), 0);
+    pasid_ = p;
+    EXPECT_EQ(Read64(kVa), 0x01du);
+    ASSERT_EQ(ctx_.Bind(dev_, p, other.root(), 48, 0, VSVA_BIND_REPLACE), 0);
+    EXPECT_EQ(Read64(kVa), 0x2e3u);
+    EXPECT_EQ(EntryGpgd(p), other.root());
+    // The payload is checked as for a bind.
+    EXPECT_EQ(ctx_.Bind(dev_, p, kHiGpa + (64ull << 20), 48, 0, VSVA_BIND_REPLACE), -EINVAL);
+    EXPECT_EQ(EntryGpgd(p), other.root());
+}
+
+// DMA never finds the PASID unbound while it is replaced over and over.
+TEST_F(BindReplace, NoWindowUnderConcurrentDma) {
+    BindRid(Rid(2));
+    if (IsSkipped())
+        return;
+    PageTables other(ram_, kPool + 0x100000, kPoolEnd, 4);
+    Stamp(kOld, 0x01d);
+    Stamp(kNew, 0x01d);
+    pt_->Map4K(kVa, kOld);
+    other.Map4K(kVa, kNew);
+    std::atomic<bool> stop{false};
+    std::atomic<int> faults{0}, reads{0};
+    std::thread t([&] {
+        while (!stop.load()) {
+            struct vsva_emu_dma out;
+            uint64_t v = 0;
+            if (ctx_.Dma(dev_, 0, kVa, &v, sizeof(v), kNoPasid, &out) != 0 ||
+                (out.out_flags & VSVA_EMU_DMA_FAULTED) || v != 0x01d)
+                faults++;
+            reads++;
+        }
+    });
+    for (int i = 0; i < 400; ++i) {
+        const uint64_t root = i % 2 ? pt_->root() : other.root();
+        if (ctx_.Bind(dev_, VSVA_RID_PASID, root, 48, 0, kRid | VSVA_BIND_REPLACE) != 0)
+            ADD_FAILURE() << "replace " << i;
+        if (i % 50 == 0)
+            std::this_thread::yield();
+    }
+    while (reads.load() < 100)
+        std::this_thread::yield();
+    stop = true;
+    t.join();
+    EXPECT_EQ(faults.load(), 0) << "of " << reads.load() << " DMAs";
 }
 
 } // namespace

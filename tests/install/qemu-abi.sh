@@ -36,11 +36,14 @@ step "exports the C ABI (vsva_qemu_open, _close, _read_events)" \
 	sh -c "grep -q '^vsva_qemu_open@@VSVA_QEMU_1\$' '$work/syms' &&
 	       grep -q '^vsva_qemu_close@@VSVA_QEMU_1\$' '$work/syms' &&
 	       grep -q '^vsva_qemu_read_events@@VSVA_QEMU_1\$' '$work/syms'"
-# VSVA_QEMU_2 adds exactly vsva_qemu_emu_translate; nothing else moves.
-step "exports nothing but vsva_qemu_*, versioned VSVA_QEMU_1 (VSVA_QEMU_2: emu_translate)" \
+# VSVA_QEMU_2 adds exactly vsva_qemu_emu_translate and vsva_qemu_open_error;
+# nothing else moves.
+step "exports nothing but vsva_qemu_*, versioned VSVA_QEMU_1 (VSVA_QEMU_2: emu_translate, open_error)" \
 	sh -c "! grep -v -e '^vsva_qemu_[a-z0-9_]*@@VSVA_QEMU_1\$' -e '^VSVA_QEMU_1\$' \
-	          -e '^vsva_qemu_emu_translate@@VSVA_QEMU_2\$' -e '^VSVA_QEMU_2\$' '$work/syms' &&
-	       grep -q '^vsva_qemu_emu_translate@@VSVA_QEMU_2\$' '$work/syms'"
+	          -e '^vsva_qemu_emu_translate@@VSVA_QEMU_2\$' \
+	          -e '^vsva_qemu_open_error@@VSVA_QEMU_2\$' -e '^VSVA_QEMU_2\$' '$work/syms' &&
+	       grep -q '^vsva_qemu_emu_translate@@VSVA_QEMU_2\$' '$work/syms' &&
+	       grep -q '^vsva_qemu_open_error@@VSVA_QEMU_2\$' '$work/syms'"
 step "links no libvsva.so (libvsva is built in, hidden)" \
 	sh -c "! readelf -d '$libdir/libvsva-qemu.so' | grep -q 'NEEDED.*libvsva\\.so'"
 

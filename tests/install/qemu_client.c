@@ -51,7 +51,7 @@ int main(void)
 	args.dma_rw = rw;
 	memset(&res, 0, sizeof(res));
 	res.size = sizeof(res);
-	if (vsva_qemu_version() != 0x100) {
+	if (vsva_qemu_version() != 0x200) {
 		fprintf(stderr, "version %#x\n", vsva_qemu_version());
 		return 1;
 	}

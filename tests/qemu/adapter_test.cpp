@@ -315,10 +315,21 @@ TEST_F(BoundTest, WaitStatusWriteAndInterrupt) {
     EXPECT_EQ(mem.get32(kStatus), 0xfeedbeefu);
 }
 
+// The status write is the library's, once; a faulting one is the queue's
+// error (the vIOMMU reports IQE), not a silent success.
 TEST_F(BoundTest, StatusWriteToBadAddressIsReported) {
+    ASSERT_TRUE(run(t::piotlb(2, 3, 5)).has_value());
     auto r = run(t::wait(0x7fff'0000'0000ull, 1));
-    ASSERT_TRUE(r.has_value());
-    EXPECT_FALSE(r->status_written);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), EFAULT);
+    EXPECT_NE(r.error().message().find("status write"), std::string::npos);
+    EXPECT_EQ(host.batches.size(), 1u); // the invalidations before it were submitted
+    EXPECT_EQ(ad.stats().status_write_faults, 1u);
+    // Through the queue: IQE at the wait descriptor.
+    push(t::wait(0x7fff'0000'0000ull, 1));
+    auto q = kick();
+    EXPECT_TRUE(q.iqe);
+    EXPECT_EQ(q.processed, 0u);
 }
 
 TEST_F(BoundTest, BatchPerWaitThroughTheQueue) {
@@ -485,6 +496,134 @@ TEST(Uapi, InvalidatePayloads) {
     EXPECT_EQ(i.granularity, VSVA_INV_GRANU_PASID);
     EXPECT_EQ(i.granu.pasid_info.flags, VSVA_INV_PASID_FLAGS_PASID);
     EXPECT_EQ(i.granu.pasid_info.pasid, 42u);
+}
+
+// --- RID_PASID (guest PASID 0: requests without PASID) ------------------------
+class RidPasidTest : public AdapterTest {
+protected:
+    void SetUp() override {
+        AdapterTest::SetUp();
+        entry(0, t::Pe::fs(0x40000, 2)); // a Linux 6.1 DMA domain, DID 2
+        auto r = ad.sync_pasid(kSid, 0);
+        ASSERT_TRUE(r.has_value()) << r.error().message();
+    }
+};
+
+TEST_F(RidPasidTest, BindsAsHostRidPasidWithoutAllocating) {
+    ASSERT_EQ(host.binds.size(), 1u);
+    EXPECT_EQ(host.binds[0].hpasid, kRidPasid);
+    EXPECT_EQ(host.binds[0].gpasid, 0u);
+    EXPECT_TRUE(host.allocs.empty());
+    ASSERT_TRUE(ad.binding(kSid, 0));
+    ASSERT_TRUE(ad.unbind(kSid, 0).has_value());
+    EXPECT_EQ(host.unbinds.size(), 1u);
+    EXPECT_TRUE(host.freed.empty());
+}
+
+TEST_F(RidPasidTest, EveryInvalidationReachesIt) {
+    EXPECT_EQ(run(t::piotlb(2, 2, 0))->forwarded, 1u);                  // Linux qi_flush_piotlb
+    EXPECT_EQ(run(t::piotlb(3, 2, 0, 0x7000, 0, true))->forwarded, 1u); // one page
+    EXPECT_EQ(run(t::iotlb(2, 2))->forwarded, 1u);                      // domain-selective
+    EXPECT_EQ(run(t::iotlb(1))->forwarded, 1u);                         // global
+    EXPECT_EQ(run(t::devtlb(kSid, 0x5000, false))->forwarded, 1u);      // no PASID: type 3
+    EXPECT_EQ(run(t::pdevtlb(kSid, 0, 0x6000, 0))->forwarded, 1u);      // P_DEVTLB PASID 0
+    EXPECT_EQ(run(t::devtlb(kSid2, 0x5000, false))->forwarded, 0u);     // other device
+    ASSERT_TRUE(run(t::wait(kStatus, 1)).has_value());
+    ASSERT_EQ(host.batches.size(), 1u);
+    const auto& b = host.batches[0];
+    ASSERT_EQ(b.size(), 6u);
+    for (const auto& i : b)
+        EXPECT_EQ(i.hpasid, kRidPasid);
+    EXPECT_EQ(b[4].cache, Cache::kDevIotlb);
+    EXPECT_EQ(b[4].granu, Granu::kAddr);
+    EXPECT_EQ(b[4].addr, 0x5000u);
+    EXPECT_EQ(b[4].granule_size, 0x1000u);
+    EXPECT_EQ(b[4].source, DescType::kDevTlb);
+}
+
+TEST_F(RidPasidTest, PcOfPasidZeroRereadsEntryZero) {
+    entry(0, t::Pe{});
+    ASSERT_TRUE(run(t::pc(1, 2, 0)).has_value());
+    EXPECT_EQ(host.unbinds.size(), 1u);
+    EXPECT_FALSE(ad.binding(kSid, 0));
+}
+
+TEST(RidPasidNoHost, RefusedWithoutTheHostFeature) {
+    t::FakeMemory mem;
+    t::FakeHost host;
+    host.has_rid_pasid = false;
+    VtdAdapter ad{host, mem};
+    ASSERT_TRUE(ad.add_device(kSid, 7).has_value());
+    auto r = ad.bind_entry(kSid, 0, t::Pe::fs(0x40000, 2).q);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().code(), EOPNOTSUPP);
+    EXPECT_NE(r.error().message().find("VSVA_FEAT_RID_PASID"), std::string::npos);
+    EXPECT_EQ(ad.sync_pasid(kSid, 0).error().code(), EOPNOTSUPP);
+    EXPECT_EQ(ad.unbind(kSid, 0).error().code(), EOPNOTSUPP);
+    EXPECT_TRUE(host.calls.empty());
+}
+
+// --- one device's refused batch does not drop the others' -------------------
+TEST_F(AdapterTest, RefusedBatchOfOneDeviceKeepsTheOthers) {
+    ASSERT_TRUE(ad.add_device(kSid2, 8).has_value());
+    ASSERT_TRUE(ad.set_pasid_dir(kSid2, kDir, 0).has_value());
+    entry(5, t::Pe::fs(0x40000, 3));
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value()); // bound on host devices 7 and 8
+    host.fail_invalidate_dev = 7;
+    ASSERT_EQ(run(t::piotlb(2, 3, 5))->forwarded, 2u);
+    auto r = ad.flush();
+    ASSERT_FALSE(r.has_value());        // the first error is reported...
+    ASSERT_EQ(host.batches.size(), 1u); // ...after device 8's batch went through
+    ASSERT_EQ(host.batches[0].size(), 1u);
+    EXPECT_EQ(host.batches[0][0].dev, 8u);
+    EXPECT_EQ(ad.stats().host_errors, 1u);
+    EXPECT_EQ(ad.stats().invalidations, 1u);
+}
+
+// --- a global PC costs what the guest has present ----------------------------
+TEST(GlobalPc, WorkBoundedByPresentEntries) {
+    t::FakeMemory mem(8 << 20);
+    t::FakeHost host;
+    VtdAdapter ad{host, mem};
+    ASSERT_TRUE(ad.add_device(kSid, 7).has_value());
+    // PDTS 7: the largest directory (2^14 entries, 2^20 PASIDs); 3 entries
+    // present in 2 tables.
+    constexpr uint64_t dir = 0x100000, ta = 0x200000, tb = 0x201000;
+    auto put = [&](uint64_t table, uint32_t idx, const t::Pe& pe) {
+        mem.put_entry(table + idx * 64, pe.q);
+    };
+    mem.put64(dir + 0 * 8, ta | 1);
+    mem.put64(dir + 16383 * 8, tb | 1);
+    put(ta, 0, t::Pe::fs(0x40000, 2));
+    put(ta, 9, t::Pe::fs(0x41000, 2));
+    put(tb, 63, t::Pe::fs(0x42000, 2)); // PASID 2^20 - 1
+    ASSERT_TRUE(ad.set_pasid_dir(kSid, dir, 7).has_value());
+    ASSERT_TRUE(ad.process(std::span<const uint64_t>(t::pc(3, 0).data(), 4), kSm).has_value());
+    EXPECT_EQ(host.binds.size(), 3u);
+    EXPECT_EQ(host.calls.size(), 5u) << "2 allocs + 3 binds"; // RID_PASID allocates nothing
+    ASSERT_TRUE(ad.binding(kSid, (1u << 20) - 1));
+    // Again, nothing changed: no host call at all.
+    host.calls.clear();
+    ASSERT_TRUE(ad.process(std::span<const uint64_t>(t::pc(3, 0).data(), 4), kSm).has_value());
+    EXPECT_TRUE(host.calls.empty());
+}
+
+// --- a changed entry is replaced, never unbound in between -------------------
+TEST_F(AdapterTest, ChangedEntryIsReplacedWhereTheHostCan) {
+    host.has_replace = true;
+    entry(5, t::Pe::fs(0x40000, 3));
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
+    entry(5, t::Pe::fs(0x50000, 3));
+    ASSERT_TRUE(run(t::pc(1, 3, 5)).has_value());
+    EXPECT_EQ(host.calls, (std::vector<std::string>{"alloc", "bind", "replace"}));
+    ASSERT_EQ(host.replaces.size(), 1u);
+    EXPECT_EQ(host.replaces[0].first.gpgd, 0x40000u);
+    EXPECT_EQ(host.replaces[0].second.gpgd, 0x50000u);
+    EXPECT_EQ(host.replaces[0].second.hpasid, 100u);
+    EXPECT_EQ(ad.binding(kSid, 5)->intent.gpgd, 0x50000u);
+    EXPECT_EQ(ad.stats().rebinds, 1u);
+    EXPECT_EQ(ad.stats().replaces, 1u);
+    EXPECT_EQ(ad.stats().unbinds, 0u);
 }
 
 } // namespace

@@ -166,28 +166,43 @@ struct FakeHost final : vsva::qemu::HostIommu {
     std::vector<vsva::qemu::BindRequest> binds, unbinds;
     std::vector<std::vector<vsva::qemu::Invalidation>> batches;
     std::vector<vsva::qemu::HostPageResponse> responses;
+    std::vector<std::pair<vsva::qemu::BindRequest, vsva::qemu::BindRequest>> replaces;
     int fail_bind = 0, fail_invalidate = 0;
+    int64_t fail_invalidate_dev = -1; ///< refuse every batch of this host device
+    bool has_rid_pasid = true;        ///< VSVA_FEAT_RID_PASID
+    bool has_replace = false;         ///< VSVA_FEAT_BIND_REPLACE
+    /// Every call, in order ("alloc", "bind", "unbind", "replace", "free", "inv").
+    std::vector<std::string> calls;
 
     vsva::Result<uint32_t> alloc_pasid(uint32_t gpasid) override {
+        calls.emplace_back("alloc");
         allocs.emplace_back(gpasid, next_hpasid);
         return next_hpasid++;
     }
     vsva::Result<void> free_pasid(uint32_t hpasid) override {
+        calls.emplace_back("free");
         freed.push_back(hpasid);
         return {};
     }
     vsva::Result<void> bind(const vsva::qemu::BindRequest& b) override {
+        calls.emplace_back("bind");
         if (fail_bind)
             return vsva::qemu::vtd_error(fail_bind, "injected bind failure");
         binds.push_back(b);
         return {};
     }
     vsva::Result<void> unbind(const vsva::qemu::BindRequest& b) override {
+        calls.emplace_back("unbind");
         unbinds.push_back(b);
         return {};
     }
     vsva::Result<vsva::qemu::BatchResult>
     invalidate(std::span<const vsva::qemu::Invalidation> batch) override {
+        calls.emplace_back("inv");
+        if (fail_invalidate_dev >= 0)
+            for (const auto& inv : batch)
+                if (inv.dev == fail_invalidate_dev)
+                    return vsva::qemu::vtd_error(EINVAL, "injected: device refused the batch");
         batches.emplace_back(batch.begin(), batch.end());
         if (fail_invalidate)
             return vsva::qemu::vtd_error(fail_invalidate, "injected");
@@ -195,6 +210,14 @@ struct FakeHost final : vsva::qemu::HostIommu {
     }
     vsva::Result<void> page_response(const vsva::qemu::HostPageResponse& r) override {
         responses.push_back(r);
+        return {};
+    }
+    [[nodiscard]] bool rid_pasid() const override { return has_rid_pasid; }
+    [[nodiscard]] bool can_replace() const override { return has_replace; }
+    vsva::Result<void> replace(const vsva::qemu::BindRequest& old,
+                               const vsva::qemu::BindRequest& b) override {
+        calls.emplace_back("replace");
+        replaces.emplace_back(old, b);
         return {};
     }
 };

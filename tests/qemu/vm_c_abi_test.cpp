@@ -236,12 +236,97 @@ TEST_F(CAbiVm, TranslateStaleUntilGuestInvalidates) {
     EXPECT_EQ(t.flags, uint32_t{VSVA_QEMU_XLATE_FAULT});
     EXPECT_EQ(t.fault_reason, uint32_t{VSVA_FAULT_REASON_PTE_FETCH});
     EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid + 1, kVa, 0, &t), -ENOENT);
-    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 2, &t), -EOPNOTSUPP);
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 1u << 5, &t), -EOPNOTSUPP);
     t.size = VSVA_QEMU_TRANSLATION_MIN_SIZE - 1;
     EXPECT_EQ(vsva_qemu_emu_translate(dev, kGpasid, kVa, 0, &t), -EINVAL);
     // Drain the fault event the faulting translation queued.
     (void)vsva_qemu_fault_fd(ctx);
     (void)events();
+}
+
+// A Linux 6.1 guest's DMA domain as QEMU forwards it: first stage on
+// RID_PASID (guest PASID 0), requests without PASID, no caching mode (so no
+// PC for a new entry: -ENOENT, sync, retry), P_IOTLB on PASID 0, DEVTLB
+// without PASID, a changed entry replaced in place, the entry cleared.
+TEST_F(CAbiVm, RidPasidLikeALinuxDmaDomain) {
+    PageTables pt(ram, 0x100000, 0x180000), pt2(ram, 0x180000, 0x200000);
+    ASSERT_TRUE(pt.map(kVa, kPage1));
+    ASSERT_TRUE(pt2.map(kVa, kPage3));
+    ram.put64(kDir, kTable | 1);
+    vsva::vmm::write_fs_pasid_entry(ram, kTable, 0, pt.root(), kDid);
+    ASSERT_EQ(vsva_qemu_set_pasid_dir(dev, 1, kDir, 0), 0) << vsva_qemu_last_error(ctx);
+
+    vsva_qemu_translation t{};
+    t.size = sizeof(t);
+    constexpr uint32_t kNoPasid = VSVA_QEMU_XLATE_NO_PASID;
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, kNoPasid, &t), -ENOENT);
+    ASSERT_EQ(vsva_qemu_sync_pasid(dev, 0), 0) << vsva_qemu_last_error(ctx);
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, 0, kVa + 0x10, kNoPasid, &t), 0)
+            << vsva_qemu_last_error(ctx);
+    EXPECT_EQ(t.gpa, kPage1 + 0x10);
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, 0, &t), -EINVAL) << "PASID 0 needs NO_PASID";
+
+    // DMA without PASID lands on the guest page.
+    char msg[] = "rid-pasid dma";
+    uint32_t done = 0;
+    ASSERT_EQ(vsva_qemu_emu_dma(dev, 0, kVa + 8, msg, sizeof(msg),
+                                VSVA_QEMU_DMA_WRITE | VSVA_QEMU_DMA_NO_PASID, &done),
+              0)
+            << vsva_qemu_last_error(ctx);
+    EXPECT_EQ(done, sizeof(msg));
+    char back[sizeof(msg)] = {};
+    ASSERT_TRUE(ram.read(kPage1 + 8, back, sizeof(back)));
+    EXPECT_STREQ(back, msg);
+
+    // Stale until the guest's P_IOTLB on PASID 0 (qi_flush_piotlb) + wait.
+    ASSERT_TRUE(pt.map(kVa, kPage2));
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, kNoPasid, &t), 0);
+    EXPECT_EQ(t.gpa, kPage1);
+    const vsva_qemu_stats s0 = stats();
+    ASSERT_EQ(run(desc::piotlb_page(kDid, 0, kVa, 0, true)), 0);
+    desc::D devtlb{3 | (uint64_t(kRid) << 32), kVa, 0, 0}; // DEVTLB, no PASID
+    vsva_qemu_desc_result res{};
+    ASSERT_EQ(run(devtlb, &res), 0) << vsva_qemu_last_error(ctx);
+    EXPECT_EQ(res.forwarded, 1u);
+    ASSERT_EQ(run(desc::wait(kStatus, 0x44, false)), 0) << vsva_qemu_last_error(ctx);
+    const vsva_qemu_stats s1 = stats();
+    EXPECT_EQ(s1.invalidations, s0.invalidations + 2) << "both reached the host";
+    EXPECT_EQ(s1.host_errors, s0.host_errors);
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, kNoPasid, &t), 0);
+    EXPECT_EQ(t.gpa, kPage2);
+
+    // The guest points entry 0 at another table: replaced, never unbound.
+    vsva::vmm::write_fs_pasid_entry(ram, kTable, 0, pt2.root(), kDid);
+    ASSERT_EQ(run(desc::pc_pasid(kDid, 0)), 0) << vsva_qemu_last_error(ctx);
+    const vsva_qemu_stats s2 = stats();
+    EXPECT_EQ(s2.rebinds, s1.rebinds + 1);
+    EXPECT_EQ(s2.unbinds, s1.unbinds) << "replaced in place (VSVA_BIND_REPLACE)";
+    ASSERT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, kNoPasid, &t), 0);
+    EXPECT_EQ(t.gpa, kPage3) << "the replace dropped the old table's entries";
+
+    // A wait whose status write faults: -EFAULT (IQE).
+    EXPECT_EQ(run(desc::wait(ram.size() + 0x1000, 1, false)), -EFAULT);
+
+    // Entry 0 cleared + PC on PASID 0: unbound.
+    vsva::vmm::clear_pasid_entry(ram, kTable, 0);
+    ASSERT_EQ(run(desc::pc_pasid(kDid, 0)), 0) << vsva_qemu_last_error(ctx);
+    EXPECT_EQ(vsva_qemu_emu_translate(dev, 0, kVa, kNoPasid, &t), -ENOENT);
+    EXPECT_EQ(stats().unbinds, s2.unbinds + 1);
+}
+
+TEST(CAbiOpen, FailureCarriesASentence) {
+    GuestRam ram;
+    vsva_qemu_open_args a{};
+    a.size = sizeof(a);
+    a.dma_rw = rw;
+    a.opaque = &ram;
+    a.dev_path = "/dev/vsva-does-not-exist";
+    vsva_qemu_ctx* ctx = nullptr;
+    EXPECT_EQ(vsva_qemu_open(&a, &ctx), -ENOENT);
+    EXPECT_EQ(ctx, nullptr);
+    EXPECT_NE(std::string(vsva_qemu_open_error()).find("/dev/vsva-does-not-exist"),
+              std::string::npos)
+            << vsva_qemu_open_error();
 }
 
 TEST_F(CAbiVm, BindPasidEntryDirectAndErrors) {

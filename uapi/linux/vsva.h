@@ -405,6 +405,8 @@ struct vsva_fault {
 #define VSVA_FEAT_RID_PASID (1ULL << 7)
 /** VSVA_FEAT_EMU_TRANSLATE - %VSVA_EMU_TRANSLATE exists. */
 #define VSVA_FEAT_EMU_TRANSLATE (1ULL << 8)
+/** VSVA_FEAT_BIND_REPLACE - %VSVA_BIND_REPLACE is accepted by %VSVA_BIND_GPASID. */
+#define VSVA_FEAT_BIND_REPLACE (1ULL << 9)
 
 /** VSVA_AW_48 - 4-level stage-1 tables (48-bit). */
 #define VSVA_AW_48 (1 << 0)
@@ -676,6 +678,17 @@ struct vsva_pasid_free {
  * stands: a PASID field of 0 is ``-EINVAL``.
  */
 #define VSVA_RID_PASID_OK (1 << 2)
+/**
+ * VSVA_BIND_REPLACE - for %VSVA_BIND_GPASID only (%VSVA_FEAT_BIND_REPLACE):
+ * the PASID must already be bound on every target device (``-ENOENT``
+ * otherwise), and each of those bindings is replaced by the payload's in
+ * one step under the context's lock: no DMA or translation ever finds the
+ * PASID unbound, and none uses the old table afterwards (its cached
+ * translations are dropped).  Pending page requests stay pending.  The
+ * payload is checked as for a bind.  Without the flag a bound PASID stays
+ * ``-EBUSY``, as before.
+ */
+#define VSVA_BIND_REPLACE (1 << 3)
 
 /**
  * struct vsva_nesting_op - VSVA_BIND_GPASID, VSVA_UNBIND_GPASID,

@@ -26,12 +26,14 @@ struct AdapterStats {
     uint64_t descriptors[11] = {}; ///< by type 1..10 (index 0 unused)
     uint64_t invalid_descriptors = 0;
     uint64_t binds = 0, unbinds = 0, rebinds = 0, did_updates = 0;
+    uint64_t replaces = 0;      ///< rebinds done in place by the host (never unbound)
     uint64_t bad_entries = 0;   ///< malformed / unsupported PASID entries seen
     uint64_t host_errors = 0;   ///< host calls that failed
     uint64_t invalidations = 0; ///< host invalidations forwarded
     uint64_t submissions = 0;   ///< host batches submitted
     uint64_t waits = 0, status_writes = 0, wait_interrupts = 0;
-    std::vector<size_t> batch_sizes; ///< size of each submission, in order
+    uint64_t status_write_faults = 0; ///< waits whose status write faulted (IQE)
+    std::vector<size_t> batch_sizes;  ///< size of each submission, in order
     // Page requests and faults (host → guest) and page responses (guest → host).
     uint64_t page_requests = 0;          ///< injected into the guest
     uint64_t page_requests_unmapped = 0; ///< host PASID/device with no guest mapping: not injected
@@ -179,6 +181,7 @@ private:
     Result<void> apply(Device& d, uint32_t gpasid, const Result<std::optional<PasidEntry>>& fresh,
                        std::optional<uint16_t> did_filter);
     Result<void> do_unbind(Device& d, uint32_t gpasid);
+    Result<void> check_rid_pasid(const Device& d, uint32_t gpasid) const;
     Result<uint32_t> get_hpasid(uint32_t gpasid);
     void put_hpasid(uint32_t gpasid);
     Result<void> pasid_cache_inv(const PcDesc& pc);

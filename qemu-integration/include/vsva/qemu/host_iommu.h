@@ -3,6 +3,7 @@
 // IOMMU (libvsva over /dev/vsva, or a fake in tests) and guest memory.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -106,7 +107,24 @@ public:
     virtual Result<BatchResult> invalidate(std::span<const Invalidation> batch) = 0;
     /// Answer one page request group of a device (VSVA_PAGE_RESPONSE).
     virtual Result<void> page_response(const HostPageResponse& r) = 0;
+    /// Requests without PASID can be nested (VSVA_FEAT_RID_PASID): guest
+    /// PASID 0 binds as host PASID kRidPasid, allocated by nobody.
+    [[nodiscard]] virtual bool rid_pasid() const { return true; }
+    /// The host can replace a binding in place (VSVA_FEAT_BIND_REPLACE):
+    /// replace() never leaves the PASID unbound.
+    [[nodiscard]] virtual bool can_replace() const { return false; }
+    /// Rebind @b.hpasid of @b.dev, bound now as @old, to @b in one step.
+    /// Only called when can_replace().
+    virtual Result<void> replace(const BindRequest& old, const BindRequest& b) {
+        (void)old;
+        (void)b;
+        return vtd_error(EOPNOTSUPP, "host: no in-place replace");
+    }
 };
+
+/// The host PASID of requests without PASID (VSVA_RID_PASID): guest PASID 0
+/// (the RID_PASID entry of a guest with ECAP.RPS=0) binds there.
+constexpr uint32_t kRidPasid = 0;
 
 /// Guest-physical memory as the vIOMMU reaches it (QEMU: address_space_rw
 /// on the IOMMU's DMA address space).  false = the access faulted.

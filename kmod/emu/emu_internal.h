@@ -335,10 +335,20 @@ void emu_fault_fill(struct vsva_fault_unrecoverable *f, u32 reason,
 		    u32 pasid, u32 access, u64 iova, u64 fetch_gpa,
 		    bool fetch_valid);
 
+/*
+ * The device tag of a domain IOTLB entry (leaf or PDE).  Host PASIDs are
+ * unique, so their entries need none (0); RID_PASID is every device's
+ * PASID 0, each bound to its own table: its entries carry the device.
+ */
+static inline u64 emu_iotlb_dev(u32 pasid, u64 dev_tag)
+{
+	return pasid == VSVA_RID_PASID ? dev_tag : 0;
+}
+
 int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
-	     const struct emu_pasid *pe, u32 pasid, u64 iova, u32 access,
-	     struct emu_xlate *out, struct vsva_fault_unrecoverable *f,
-	     bool *recoverable);
+	     const struct emu_pasid *pe, u32 pasid, u64 rdev, u64 iova,
+	     u32 access, struct emu_xlate *out,
+	     struct vsva_fault_unrecoverable *f, bool *recoverable);
 
 bool emu_access_ok(u64 vtd, u8 perm, u32 access);
 

@@ -229,6 +229,7 @@ static int emu_replace_gpasid(struct vsva_device *dev,
 	emu_flush_dev_pasid(dev, data->hpasid, false);
 	if (dev->dom && emu_dom(dev->dom)) {
 		m.dom = emu_dom(dev->dom)->tag;
+		m.dev = emu_iotlb_dev(m.pasid, ed->tag);
 		emu_cache_flush(&emu_dom(dev->dom)->iotlb, &m);
 	}
 	return 0;
@@ -263,6 +264,7 @@ static int emu_unbind_gpasid(struct vsva_device *dev, u32 hpasid)
 	emu_flush_dev_pasid(dev, hpasid, false);
 	if (dev->dom && emu_dom(dev->dom)) {
 		m.dom = emu_dom(dev->dom)->tag;
+		m.dev = emu_iotlb_dev(m.pasid, ed->tag);
 		emu_cache_flush(&emu_dom(dev->dom)->iotlb, &m);
 	}
 out:
@@ -405,9 +407,8 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	struct vsva_counters *cnt = &dom->ctx->counters;
 	struct emu_dom *edm = emu_dom(dom);
 	unsigned int i, nf = 0;
-	struct emu_match m = {
-		.dom = edm ? edm->tag : 0, .match_dom = true, .match_dev = true,
-	};
+	u64 dev_tag = dev && emu_dev(dev) ? emu_dev(dev)->tag : 0;
+	struct emu_match m = { .dom = edm ? edm->tag : 0, .match_dom = true };
 	bool devtlb = false;
 	struct vsva_device *d;
 	u8 types = 0;
@@ -438,6 +439,12 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB))
 			continue;
 		emu_inv_match(e, &m);
+		/*
+		 * Entries of host PASIDs carry no device; RID_PASID's carry
+		 * theirs: a device's own, or every device's for the domain.
+		 */
+		m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
+		m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
 		/* LEAF: only leaves changed, paging-structure entries stay. */
 		m.kind_mask = BIT(EMU_K_LEAF);
 		if (e->granularity != VSVA_INV_GRANU_ADDR ||
@@ -538,6 +545,7 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 	struct vsva_counters *cnt = &ctx->counters;
 	struct emu_dev *ed = emu_dev(dev);
 	u64 tag = emu_dom(dev->dom)->tag;
+	u64 rdev = emu_iotlb_dev(pasid, ed->tag);
 	bool ats = dev->enabled & VSVA_ATTACH_ENABLE_ATS;
 	struct emu_pasid pe;
 	struct emu_tlbe e;
@@ -582,26 +590,28 @@ static int emu_translate(struct vsva_ctx *ctx, struct vsva_device *dev,
 		}
 		atomic64_inc(&cnt->devtlb_misses);
 	}
-	if (emu_cache_lookup_leaf(&emu_dom(dev->dom)->iotlb, tag, 0, pasid, iova,
-				  &e) &&
+	if (emu_cache_lookup_leaf(&emu_dom(dev->dom)->iotlb, tag, rdev, pasid,
+				  iova, &e) &&
 	    emu_access_ok(pe.vtd_flags, e.perm, access)) {
 		atomic64_inc(&cnt->iotlb_hits);
 	} else {
 		atomic64_inc(&cnt->iotlb_misses);
-		rc = emu_walk(ctx, dev->dom, &pe, pasid, iova, access, x, f,
-			      recoverable);
+		rc = emu_walk(ctx, dev->dom, &pe, pasid, rdev, iova, access, x,
+			      f, recoverable);
 		if (rc)
 			return rc;
 		e = (struct emu_tlbe){
-			.dom = tag, .pasid = pasid, .kind = EMU_K_LEAF,
-			.shift = x->shift, .perm = x->perm,
+			.dom = tag, .dev = rdev, .pasid = pasid,
+			.kind = EMU_K_LEAF, .shift = x->shift, .perm = x->perm,
 			.va = iova & ~((1ULL << x->shift) - 1),
 			.out = x->gpa & ~((1ULL << x->shift) - 1),
 		};
 		emu_cache_insert(&emu_dom(dev->dom)->iotlb, &e);
 	}
 	if (ats) {
+		/* The device's own TLB: no domain or device tag. */
 		e.dom = 0;
+		e.dev = 0;
 		emu_cache_insert(ed->devtlb, &e);
 	}
 hit:

@@ -97,6 +97,7 @@ static bool emu_pte_set(u64 *p, u64 pte, int nr)
  * @dom: the stage-2 domain; the caller holds vsva_s2_read_lock(@dom)
  * @pe: the PASID entry
  * @pasid: its host PASID (cache tag, fault record)
+ * @rdev: the device tag of its IOTLB entries (emu_iotlb_dev())
  * @iova: the address
  * @access: VSVA_FAULT_PERM_* of the request
  * @out: the translation, on success
@@ -107,9 +108,9 @@ static bool emu_pte_set(u64 *p, u64 pte, int nr)
  * Return: 0, or 1 on a fault.
  */
 int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
-	     const struct emu_pasid *pe, u32 pasid, u64 iova, u32 access,
-	     struct emu_xlate *out, struct vsva_fault_unrecoverable *f,
-	     bool *recoverable)
+	     const struct emu_pasid *pe, u32 pasid, u64 rdev, u64 iova,
+	     u32 access, struct emu_xlate *out,
+	     struct vsva_fault_unrecoverable *f, bool *recoverable)
 {
 	u64 tag = emu_dom(dom)->tag;
 	bool eafe = pe->vtd_flags & VSVA_VTD_GPASID_EAFE;
@@ -128,7 +129,7 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 		return 1;
 	}
 	/* Paging-structure cache: the PT table of this 2M region. */
-	if (emu_cache_lookup(&emu_dom(dom)->iotlb, tag, 0, pasid, EMU_K_PDE, 21,
+	if (emu_cache_lookup(&emu_dom(dom)->iotlb, tag, rdev, pasid, EMU_K_PDE, 21,
 			     iova & ~(SZ_2M - 1ULL), &pde)) {
 		table = pde.out;
 		perm = pde.perm;
@@ -217,7 +218,8 @@ int emu_walk(struct vsva_ctx *ctx, struct vsva_domain *dom,
 		table = pte & PTE_ADDR;
 		if (level == 2) {
 			struct emu_tlbe e = {
-				.dom = tag, .pasid = pasid, .kind = EMU_K_PDE,
+				.dom = tag, .dev = rdev, .pasid = pasid,
+				.kind = EMU_K_PDE,
 				.shift = 21, .perm = perm,
 				.va = iova & ~(SZ_2M - 1ULL), .out = table,
 			};

@@ -460,4 +460,60 @@ TEST_F(BindReplace, NoWindowUnderConcurrentDma) {
     EXPECT_EQ(faults.load(), 0) << "of " << reads.load() << " DMAs";
 }
 
+// Requests without PASID of two devices in one domain, each bound to its
+// own table that maps the same IOVAs to different pages (a guest with two
+// DMA domains behind one vIOMMU: one vsva domain per VM).  PASID 0 is
+// every device's RID_PASID, so the emulated IOTLB and the walk's cached
+// directory entries must tell the devices apart: each device reads its own
+// pages, from a walk and from the caches, and one device's invalidation
+// leaves the other's translations alone.
+TEST_F(RidPasid, TwoDevicesOfOneDomainEachUseTheirOwnTable) {
+    if (!(ctx_.Features() & VSVA_FEAT_RID_PASID))
+        GTEST_SKIP() << "no VSVA_FEAT_RID_PASID";
+    const uint64_t mid = kPool + (kPoolEnd - kPool) / 2;
+    PageTables a(ram_, kPool, mid), b(ram_, mid, kPoolEnd);
+    // Same 2 MiB region in both: the walk caches the level-2 entry.
+    a.Map4K(kVa, kOld);
+    a.Map4K(kVa + k4K, kOld + k4K);
+    b.Map4K(kVa, kNew);
+    b.Map4K(kVa + k4K, kNew + k4K);
+    Stamp(kOld, 0xa0);
+    Stamp(kOld + k4K, 0xa1);
+    Stamp(kNew, 0xb0);
+    Stamp(kNew + k4K, 0xb1);
+    uint32_t da = 0, db = 0;
+    ASSERT_EQ(ctx_.Attach(Rid(0x13), dom_, 0, &da), 0);
+    ASSERT_EQ(ctx_.Attach(Rid(0x14), dom_, 0, &db), 0);
+    ASSERT_EQ(ctx_.Bind(da, VSVA_RID_PASID, a.root(), 48, 0, kRid), 0);
+    ASSERT_EQ(ctx_.Bind(db, VSVA_RID_PASID, b.root(), 48, 0, kRid), 0);
+    pasid_ = VSVA_RID_PASID;
+    auto read = [&](uint32_t dev, uint64_t iova) {
+        dev_ = dev;
+        return ReadNoPasid64(iova);
+    };
+    // Round 0 walks (A first: B's walk of kVa + 4K would find A's cached
+    // level-2 entry); round 1 is served from the IOTLB.
+    for (int round = 0; round < 2; round++) {
+        SCOPED_TRACE("round " + std::to_string(round));
+        EXPECT_EQ(read(da, kVa), 0xa0u);
+        EXPECT_EQ(read(db, kVa + k4K), 0xb1u);
+        EXPECT_EQ(read(db, kVa), 0xb0u);
+        EXPECT_EQ(read(da, kVa + k4K), 0xa1u);
+    }
+    dev_ = da;
+    EXPECT_EQ(Xlate(kVa).out_addr, kOld);
+    dev_ = db;
+    EXPECT_EQ(Xlate(kVa).out_addr, kNew);
+
+    // B's table changes; only B invalidates its requests without PASID.
+    b.Map4K(kVa, kNew + 2 * k4K);
+    Stamp(kNew + 2 * k4K, 0xb2);
+    EXPECT_EQ(read(db, kVa), 0xb0u) << "stale until invalidated";
+    ASSERT_EQ(ctx_.Invalidate(db, Ctx::InvPasid(kIotlb, VSVA_RID_PASID), kRid), 0);
+    EXPECT_EQ(read(db, kVa), 0xb2u);
+    EXPECT_EQ(read(da, kVa), 0xa0u);
+    EXPECT_EQ(ctx_.Unbind(da, VSVA_RID_PASID, 0, 48, 0, kRid), 0);
+    EXPECT_EQ(ctx_.Unbind(db, VSVA_RID_PASID, 0, 48, 0, kRid), 0);
+}
+
 } // namespace

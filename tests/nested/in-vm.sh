@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the test VM (tests/nested/run puts it there): the patched
 # QEMU boots the nested guest (Debian's stock kernel, intel_iommu=on,sm_on
-# iommu.strict=1) with its virtio-blk disk behind intel-iommu, and checks
+# iommu.strict=1) with two virtio-blk disks behind intel-iommu (each in its
+# own DMA domain of the guest: one vsva domain, two RID_PASID tables), and checks
 # what came out.  Each check prints one line; the last lines are a gtest
 # style summary that the harness counts.
 #
@@ -44,14 +45,17 @@ mkdir -p /tmp/fw
 cp "$E"/*.bin /tmp/fw/
 
 run_qemu() { # IOMMU-DEVICE CONTROL(0|1)
-	rm -f /tmp/disk.img /tmp/serial.in
+	rm -f /tmp/disk.img /tmp/disk2.img /tmp/serial.in
 	dd if=/dev/zero of=/tmp/disk.img bs=1M count=0 seek=$((mib + 16)) 2>/dev/null
+	dd if=/dev/zero of=/tmp/disk2.img bs=1M count=0 seek=4 2>/dev/null
 	mkfifo /tmp/serial.in
 	timeout "$qemu_timeout" "$E/qemu-system-x86_64" -accel tcg,tb-size=128 \
 		-nodefaults -nographic -no-reboot -M q35 -m 128M -smp 1 \
 		-L /tmp/fw -serial stdio -monitor none -device "$1" \
 		-drive if=none,id=d0,file=/tmp/disk.img,format=raw \
 		-device virtio-blk-pci,drive=d0,iommu_platform=on,disable-legacy=on,addr=3 \
+		-drive if=none,id=d1,file=/tmp/disk2.img,format=raw \
+		-device virtio-blk-pci,drive=d1,iommu_platform=on,disable-legacy=on,addr=4 \
 		-kernel "$E/vmlinuz" -initrd "$E/initrd.gz" \
 		-append "console=ttyS0 intel_iommu=on,sm_on iommu.strict=1 panic=-1 nested.mib=$mib nested.churn=$churn nested.control=$2" \
 		</tmp/serial.in >/tmp/qemu.out 2>/tmp/qemu.err &
@@ -118,7 +122,7 @@ run_mode() {
 	fi
 	gpass=$(echo "$res" | sed -n 's/.*pass=\([0-9]*\).*/\1/p')
 	gfail=$(echo "$res" | sed -n 's/.*fail=\([0-9]*\).*/\1/p')
-	check guest-io "$(t [ "${gfail:-1}" = 0 -a "${gpass:-0}" -ge 7 ])" "${res:-no result}"
+	check guest-io "$(t [ "${gfail:-1}" = 0 -a "${gpass:-0}" -ge 8 ])" "${res:-no result}"
 	# No guest result: the counters below would only repeat the failure.
 	[ -n "$res" ] || return
 	# The data the guest wrote, read from the image by the test VM.
@@ -127,8 +131,9 @@ run_mode() {
 	check image-sha256 "$(t [ -n "$want" -a "$want" = "$got" ])" "guest=$want image=$got"
 	[ "$mode" = plain ] && return
 
-	grep -q 'vsva: 00:03.0 translated by vsva' /tmp/qemu.err
-	check disk-on-vsva "$?" ""
+	grep -q 'vsva: 00:03.0 translated by vsva' /tmp/qemu.err &&
+		grep -q 'vsva: 00:04.0 translated by vsva' /tmp/qemu.err
+	check disks-on-vsva "$?" "$(grep -c 'translated by vsva' /tmp/qemu.err) devices"
 	v=$(stat_of translations)
 	check translations "$(t [ "${v:-0}" -ge 1000 ])" "translations=$v"
 	v=$(stat_of mapped_mib)

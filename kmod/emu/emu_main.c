@@ -409,7 +409,7 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	unsigned int i, nf = 0;
 	u64 dev_tag = dev && emu_dev(dev) ? emu_dev(dev)->tag : 0;
 	struct emu_match m = { .dom = edm ? edm->tag : 0, .match_dom = true };
-	bool devtlb = false;
+	bool devtlb;
 	struct vsva_device *d;
 	u8 types = 0;
 	int rc = 0;
@@ -435,25 +435,29 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 			break;
 		}
 		types |= e->cache;
-		devtlb |= emu_inv_devtlb(e, flags);
 		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB))
 			continue;
 		emu_inv_match(e, &m);
+		/* LEAF: only leaves changed, paging-structure entries stay. */
+		m.kind_mask = BIT(EMU_K_LEAF);
+		if (e->granularity != VSVA_INV_GRANU_ADDR ||
+		    !(e->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
+			m.kind_mask |= BIT(EMU_K_PDE);
+		if (emu_cache_nothing(&edm->iotlb, &m))
+			continue;
 		/*
 		 * Entries of host PASIDs carry no device; RID_PASID's carry
 		 * theirs: a device's own, or every device's for the domain.
 		 */
 		m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
 		m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
-		/* LEAF: only leaves changed, paging-structure entries stay. */
-		m.kind_mask = BIT(EMU_K_LEAF);
-		if (e->granularity != VSVA_INV_GRANU_ADDR ||
-		    !(e->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
-			m.kind_mask |= BIT(EMU_K_PDE);
-		if (!emu_cache_nothing(&edm->iotlb, &m))
-			nf += emu_cache_flush_locked(&edm->iotlb, &m);
+		nf += emu_cache_flush_locked(&edm->iotlb, &m);
 	}
 	emu_cache_unlock(&edm->iotlb);
+	/* The device TLBs when any entry's emu_inv_devtlb() says so. */
+	devtlb = (types & VSVA_CACHE_INV_TYPE_DEV_IOTLB) ||
+		 ((types & VSVA_CACHE_INV_TYPE_IOTLB) &&
+		  !(flags & VSVA_INV_SEPARATE_DEVTLB));
 	if (nf)
 		atomic64_add(nf, &cnt->iotlb_flushed);
 	/* One device (no ctx->lock: not dom->devices), or every device. */

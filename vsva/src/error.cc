@@ -49,6 +49,14 @@ std::string_view feature_macro(Feature f) noexcept {
         return "VSVA_FEAT_EMU";
     case Feature::SystemWidePasid:
         return "VSVA_FEAT_SYSWIDE_PASID";
+    case Feature::SeparateDevTlb:
+        return "VSVA_FEAT_INV_SEPARATE_DEVTLB";
+    case Feature::RidPasid:
+        return "VSVA_FEAT_RID_PASID";
+    case Feature::EmuTranslate:
+        return "VSVA_FEAT_EMU_TRANSLATE";
+    case Feature::BindReplace:
+        return "VSVA_FEAT_BIND_REPLACE";
     }
     return "VSVA_FEAT_?";
 }
@@ -69,6 +77,14 @@ std::string_view feature_description(Feature f) noexcept {
         return "the emulated IOMMU's commands";
     case Feature::SystemWidePasid:
         return "a system-wide PASID space";
+    case Feature::SeparateDevTlb:
+        return "device-TLB invalidations kept separate on request";
+    case Feature::RidPasid:
+        return "requests without PASID (RID_PASID)";
+    case Feature::EmuTranslate:
+        return "translation requests of emulated endpoints";
+    case Feature::BindReplace:
+        return "in-place rebind (replace)";
     }
     return "an unknown feature";
 }

@@ -10,9 +10,11 @@ namespace vsva::tool {
 
 namespace {
 
-constexpr Feature kFeatures[] = {Feature::Nesting,     Feature::BatchInvalidate,
-                                 Feature::PageRequest, Feature::ErrorMessages,
-                                 Feature::Emulation,   Feature::SystemWidePasid};
+constexpr Feature kFeatures[] = {Feature::Nesting,        Feature::BatchInvalidate,
+                                 Feature::PageRequest,    Feature::ErrorMessages,
+                                 Feature::Emulation,      Feature::SystemWidePasid,
+                                 Feature::SeparateDevTlb, Feature::RidPasid,
+                                 Feature::EmuTranslate,   Feature::BindReplace};
 
 const char* const kCacheNames[] = {"iotlb", "dev-iotlb", "pasid-cache"};
 const char* const kGranuNames[] = {"domain", "pasid", "addr"};

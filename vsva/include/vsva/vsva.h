@@ -84,6 +84,10 @@ enum class Feature : std::uint64_t {
     ErrorMessages = 1ull << 3,   ///< failing calls return a sentence
     Emulation = 1ull << 4,       ///< the emulated IOMMU's commands (vsva/emu.h)
     SystemWidePasid = 1ull << 5, ///< one system-wide PASID space
+    SeparateDevTlb = 1ull << 6,  ///< VSVA_INV_SEPARATE_DEVTLB (device TLB flushed only when asked)
+    RidPasid = 1ull << 7,        ///< requests without PASID (VSVA_RID_PASID_OK)
+    EmuTranslate = 1ull << 8,    ///< VSVA_EMU_TRANSLATE (emu::translate)
+    BindReplace = 1ull << 9,     ///< VSVA_BIND_REPLACE: a bound PASID repointed in place
 };
 constexpr Feature operator|(Feature a, Feature b) noexcept {
     return static_cast<Feature>(static_cast<std::uint64_t>(a) | static_cast<std::uint64_t>(b));

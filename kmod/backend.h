@@ -98,10 +98,19 @@ void vsva_s2_read_unlock(struct vsva_domain *dom);
  *	absent, its cached translations are dropped, its pending page requests
  *	stay.  All checks are done and the entry is bound; must not fail then.
  *	Optional: without it VSVA_BIND_REPLACE is -EOPNOTSUPP.
- * @cache_invalidate: apply one validated invalidation to @dom, either for
- *	one device (@dev) or for every device of @dom (@dev == NULL).  @flags
- *	are the call's: an IOTLB invalidation also flushes the device TLBs in
- *	scope unless VSVA_INV_SEPARATE_DEVTLB is set.
+ * @cache_invalidate: apply @n validated invalidations @inv[0..@n) to @dom,
+ *	in order, either for one device (@dev) or for every device of @dom
+ *	(@dev == NULL); a single call is a batch of one.  @flags are the
+ *	call's: an IOTLB invalidation also flushes the device TLBs in scope
+ *	unless VSVA_INV_SEPARATE_DEVTLB is set.  The backend may take each
+ *	cache's lock once for the whole batch and group the entries (by PASID,
+ *	by cache), as long as the result is that of applying them one by one.
+ *	It stops at the first entry that fails: *@done says how many were
+ *	applied (all @n on success), and the error is that entry's.
+ *	Called under ctx->lock, except for one device (@dev != NULL) from the
+ *	ioctls: then without it, inside vsva_obj_srcu (object.h), so it must
+ *	not use @dom->devices or other state ctx->lock protects, and it
+ *	orders itself against emulated DMA on its own.
  * @page_response: answer a pending page request of @dev
  * @s2_flush: stage-2 range [@gpa, @gpa + @len) of @dom is about to be
  *	unmapped: drop every cached translation that may reach it
@@ -121,7 +130,8 @@ struct vsva_backend_ops {
 	int (*cache_invalidate)(struct vsva_domain *dom,
 				struct vsva_device *dev,
 				const struct vsva_cache_invalidate_info *inv,
-				u32 flags, struct vsva_errmsg *err);
+				unsigned int n, u32 flags, unsigned int *done,
+				struct vsva_errmsg *err);
 	int (*page_response)(struct vsva_device *dev,
 			     const struct vsva_page_response *msg,
 			     struct vsva_errmsg *err);

@@ -317,6 +317,46 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 	}
 }
 
+/*
+ * The usual entry, checked in a few comparisons: a full-size (56-byte)
+ * ADDR invalidation of the IOTLB and/or device TLB, as a 5.11 VMM sends
+ * it.  True only when vsva_check_inv_info() would accept @inv too; on
+ * false the caller runs vsva_check_inv_info(), which says what is wrong
+ * (or accepts a less usual entry).
+ */
+static bool vsva_inv_addr_fast_ok(const struct vsva_cache_invalidate_info *inv,
+				  bool rid_ok)
+{
+	const u64 types = VSVA_CACHE_INV_TYPE_IOTLB |
+			  VSVA_CACHE_INV_TYPE_DEV_IOTLB;
+	const struct vsva_inv_addr_info *ai = &inv->granu.addr_info;
+	u64 start, size, last, w;
+	__le64 raw;
+
+	if (inv->argsz != sizeof(*inv) ||
+	    inv->version != VSVA_CACHE_INVALIDATE_INFO_VERSION_1)
+		return false;
+	/* cache, granularity and the 6 padding bytes: one 64-bit word. */
+	static_assert(offsetof(struct vsva_cache_invalidate_info, cache) == 8 &&
+		      offsetof(struct vsva_cache_invalidate_info, granu) == 16);
+	memcpy(&raw, (const u8 *)inv + 8, sizeof(raw));
+	w = le64_to_cpu(raw);
+	if ((w & ~types) != (u64)VSVA_INV_GRANU_ADDR << 8 || !(w & types))
+		return false;
+	if ((ai->flags & ~(VSVA_INV_ADDR_FLAGS_PASID |
+			   VSVA_INV_ADDR_FLAGS_ARCHID |
+			   VSVA_INV_ADDR_FLAGS_LEAF)) ||
+	    !(ai->flags & VSVA_INV_ADDR_FLAGS_PASID) || ai->archid ||
+	    (!ai->pasid && !rid_ok) || ai->pasid > VSVA_PASID_MAX)
+		return false;
+	start = ai->addr & ~(ai->granule_size - 1);
+	return ai->granule_size >= SZ_4K &&
+	       !(ai->granule_size & (ai->granule_size - 1)) &&
+	       ai->nb_granules &&
+	       !check_mul_overflow(ai->granule_size, ai->nb_granules, &size) &&
+	       !check_add_overflow(start, size - 1, &last);
+}
+
 int vsva_check_page_resp(const struct vsva_page_response *msg,
 			 struct vsva_errmsg *err)
 {
@@ -431,6 +471,7 @@ int vsva_uapi_invalidate(struct vsva_ctx *ctx,
 			 struct vsva_errmsg *err)
 {
 	struct vsva_cache_invalidate_info inv;
+	unsigned int handled;
 	int rc;
 
 	rc = vsva_copy_payload(ctx, op, &inv, sizeof(inv), VSVA_INV_MIN,
@@ -440,8 +481,8 @@ int vsva_uapi_invalidate(struct vsva_ctx *ctx,
 	rc = vsva_check_inv_info(&inv, op->flags & VSVA_RID_PASID_OK, err);
 	if (rc)
 		return rc;
-	return __vsva_cache_invalidate(ctx, op->target_id, op->flags, &inv,
-				       err);
+	return __vsva_cache_invalidate_user(ctx, op->target_id, op->flags,
+					    &inv, 1, &handled, err);
 }
 
 int vsva_uapi_page_response(struct vsva_ctx *ctx,
@@ -481,6 +522,7 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 				 u32 *handled, struct vsva_errmsg *err)
 {
 	const size_t ksize = sizeof(struct vsva_cache_invalidate_info);
+	bool rid_ok = b->flags & VSVA_RID_PASID_OK;
 	struct vsva_cache_invalidate_info *inv;
 	unsigned int valid, done = 0;
 	int rc = 0, vrc = 0;
@@ -524,8 +566,16 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 		goto out_free_arr;
 	}
 
-	/* Check up to the first bad entry; apply the good ones before it. */
-	for (valid = 0; valid < b->entry_num; valid++) {
+	/*
+	 * Check up to the first bad entry; apply the good ones before it.
+	 * The usual stride and entry take the short way.
+	 */
+	valid = 0;
+	if (b->entry_len == ksize)
+		while (valid < b->entry_num &&
+		       vsva_inv_addr_fast_ok(&inv[valid], rid_ok))
+			valid++;
+	for (; valid < b->entry_num; valid++) {
 		const u8 *e = arr + (size_t)valid * b->entry_len;
 		u32 argsz;
 
@@ -538,7 +588,8 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 			vrc = -EINVAL;
 			break;
 		}
-		if (memchr_inv(e + ksize, 0, b->entry_len - ksize)) {
+		if (b->entry_len > ksize &&
+		    memchr_inv(e + ksize, 0, b->entry_len - ksize)) {
 			vsva_err(err, "invalidate: bytes past %zu are not zero",
 				 ksize);
 			vrc = -E2BIG;
@@ -549,14 +600,13 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 			memcpy(&inv[valid], e, min_t(size_t, argsz, ksize));
 		if (argsz < ksize)
 			memset((u8 *)&inv[valid] + argsz, 0, ksize - argsz);
-		vrc = vsva_check_inv_info(&inv[valid],
-					  b->flags & VSVA_RID_PASID_OK, err);
+		vrc = vsva_check_inv_info(&inv[valid], rid_ok, err);
 		if (vrc)
 			break;
 	}
 	if (valid)
-		rc = __vsva_cache_invalidate_n(ctx, b->target_id, b->flags, inv,
-					       valid, &done, err);
+		rc = __vsva_cache_invalidate_user(ctx, b->target_id, b->flags,
+						  inv, valid, &done, err);
 	if (!rc)
 		rc = vrc;
 	if (rc)

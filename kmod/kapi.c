@@ -13,6 +13,7 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <vsva/kapi.h>
 
 #include "ioasid.h"
@@ -332,6 +333,96 @@ static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
 	return 0;
 }
 
+/*
+ * Apply @n checked invalidations to @dom (all its devices, or @one), in
+ * order; *@handled says how many.  The PASIDs are checked first (one
+ * lookup per run of entries naming the same PASID), then the backend gets
+ * every entry before the first bad one in one call: a batch stops at its
+ * first failing entry, as if applied one by one, and the error (message
+ * included) is that entry's.
+ */
+static int vsva_inv_apply(struct vsva_ctx *ctx, struct vsva_domain *dom,
+			  struct vsva_device *one, u32 target_id, u32 flags,
+			  const struct vsva_cache_invalidate_info *inv,
+			  unsigned int n, unsigned int *handled,
+			  struct vsva_errmsg *err)
+{
+	unsigned int i, ok, done = 0;
+	u32 pasid = 0, last = 0;
+	int rc = 0;
+
+	for (ok = 0; ok < n; ok++) {
+		pasid = vsva_inv_pasid(&inv[ok]);
+		if (!pasid || pasid == last)
+			continue;
+		if (!vsva_ioasid_find(ctx->set, pasid))
+			break;
+		last = pasid;
+	}
+	if (ok && !vsva_test_skip_inv_backend())
+		rc = ctx->ops->cache_invalidate(dom, one, inv, ok, flags, &done,
+						err);
+	else
+		done = ok;
+	if (!rc && done < n) {
+		vsva_err(err, "invalidate: PASID %u is not allocated in this context",
+			 pasid);
+		rc = -ENOENT;
+	}
+	if (trace_vsva_invalidate_enabled()) {
+		for (i = 0; i < done; i++)
+			trace_vsva_invalidate(ctx->id, target_id, flags,
+					      &inv[i], vsva_inv_pasid(&inv[i]),
+					      0);
+		if (rc && done < n)
+			trace_vsva_invalidate(ctx->id, target_id, flags,
+					      &inv[done],
+					      vsva_inv_pasid(&inv[done]), rc);
+	}
+	atomic64_add(done, &ctx->counters.invalidations);
+	*handled = done;
+	return rc;
+}
+
+/*
+ * Invalidations of one device from the ioctls run without ctx->lock, so
+ * that two threads of a VMM invalidating two devices do not serialise on
+ * the context (each cache still has its own lock, and the backend keeps
+ * them ordered against emulated DMA).  The device is found under
+ * vsva_obj_srcu: destroying it waits for this call to finish.  Only the
+ * ioctls may: release() cannot run meanwhile (the call holds the file),
+ * so it frees devices without waiting.
+ */
+static int vsva_inv_one_dev(struct vsva_ctx *ctx, u32 target_id, u32 flags,
+			    const struct vsva_cache_invalidate_info *inv,
+			    unsigned int n, unsigned int *handled,
+			    struct vsva_errmsg *err)
+{
+	struct vsva_device *dev;
+	int idx, rc;
+
+	idx = srcu_read_lock(&vsva_obj_srcu);
+	dev = READ_ONCE(ctx->dead) ? NULL :
+	      vsva_device_find_srcu(ctx, target_id);
+	if (!dev) {
+		if (READ_ONCE(ctx->dead)) {
+			vsva_err(err, "invalidate: the context is being released");
+		} else {
+			vsva_err(err, "invalidate: no device %u in this context",
+				 target_id);
+		}
+		rc = -ENOENT;
+		if (n)
+			trace_vsva_invalidate(ctx->id, target_id, flags, inv,
+					      vsva_inv_pasid(inv), rc);
+	} else {
+		rc = vsva_inv_apply(ctx, dev->dom, dev, target_id, flags, inv,
+				    n, handled, err);
+	}
+	srcu_read_unlock(&vsva_obj_srcu, idx);
+	return rc;
+}
+
 /* Apply @n checked invalidations in order; *@handled says how many. */
 int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			      const struct vsva_cache_invalidate_info *inv,
@@ -339,7 +430,6 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			      struct vsva_errmsg *err)
 {
 	struct vsva_targets t;
-	unsigned int i;
 	int rc;
 
 	*handled = 0;
@@ -353,28 +443,26 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 					      vsva_inv_pasid(inv), rc);
 		goto out_unlock;
 	}
-	for (i = 0; i < n; i++) {
-		u32 pasid = vsva_inv_pasid(&inv[i]);
-
-		if (pasid && !vsva_ioasid_find(ctx->set, pasid)) {
-			vsva_err(err, "invalidate: PASID %u is not allocated in this context",
-				 pasid);
-			rc = -ENOENT;
-		} else if (!vsva_test_skip_inv_backend()) {
-			rc = ctx->ops->cache_invalidate(t.dom, t.one, &inv[i],
-							flags, err);
-		}
-		trace_vsva_invalidate(ctx->id, target_id, flags, &inv[i],
-				      pasid, rc);
-		if (rc)
-			break;
-		atomic64_inc(&ctx->counters.invalidations);
-		*handled = i + 1;
-	}
+	rc = vsva_inv_apply(ctx, t.dom, t.one, target_id, flags, inv, n,
+			    handled, err);
 	vsva_targets_put(&t);
 out_unlock:
 	mutex_unlock(&ctx->lock);
 	return rc;
+}
+
+/* The ioctls' entry: one device without ctx->lock, a domain with it. */
+int __vsva_cache_invalidate_user(struct vsva_ctx *ctx, u32 target_id,
+				 u32 flags,
+				 const struct vsva_cache_invalidate_info *inv,
+				 unsigned int n, unsigned int *handled,
+				 struct vsva_errmsg *err)
+{
+	*handled = 0;
+	if (flags & VSVA_TARGET_DOMAIN)
+		return __vsva_cache_invalidate_n(ctx, target_id, flags, inv, n,
+						 handled, err);
+	return vsva_inv_one_dev(ctx, target_id, flags, inv, n, handled, err);
 }
 
 int __vsva_cache_invalidate(struct vsva_ctx *ctx, u32 target_id, u32 flags,

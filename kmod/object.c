@@ -13,6 +13,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/srcu.h>
 #include <vsva/kapi.h>
 
 #include "ioasid.h"
@@ -145,6 +146,27 @@ struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id)
 	return obj ? container_of(obj, struct vsva_device, obj) : NULL;
 }
 
+DEFINE_SRCU(vsva_obj_srcu);
+
+struct vsva_device *vsva_device_find_srcu(struct vsva_ctx *ctx, u32 id)
+{
+	struct vsva_obj *obj = xa_load(&ctx->objects, id);
+
+	if (!obj || READ_ONCE(obj->type) != VSVA_OBJ_DEVICE)
+		return NULL;
+	return container_of(obj, struct vsva_device, obj);
+}
+
+/*
+ * @obj is unpublished: wait until no lockless reader (vsva_obj_srcu) can
+ * still use it.  At release() nobody can (they hold the file).
+ */
+static void vsva_obj_sync(struct vsva_ctx *ctx)
+{
+	if (!ctx->dead)
+		synchronize_srcu(&vsva_obj_srcu);
+}
+
 struct vsva_device *vsva_device_get(struct vsva_ctx *ctx, u32 id)
 {
 	struct vsva_device *dev = NULL;
@@ -245,9 +267,11 @@ int vsva_domain_destroy(struct vsva_ctx *ctx, u32 id)
 	if (!ctx->dead && !list_empty(&dom->maps))
 		return -EBUSY;
 	rc = vsva_obj_remove(ctx, &dom->obj);
-	if (!rc)
-		vsva_domain_free(ctx, dom);
-	return rc;
+	if (rc)
+		return rc;
+	vsva_obj_sync(ctx);
+	vsva_domain_free(ctx, dom);
+	return 0;
 }
 
 /* ---- devices ----------------------------------------------------------- */
@@ -332,6 +356,7 @@ int vsva_device_destroy(struct vsva_ctx *ctx, u32 id)
 	rc = vsva_obj_remove(ctx, &dev->obj);
 	if (rc)
 		return rc;
+	vsva_obj_sync(ctx);
 	list_del_init(&dev->dom_node);
 	dev->dom->nr_devices--;
 	vsva_device_free(ctx, dev);

@@ -29,6 +29,7 @@ struct vsva_device;
 struct vsva_domain;
 struct vsva_errmsg;
 struct vsva_obj;
+struct srcu_struct;
 
 /* Objects (domains + devices) one context may hold: module parameter. */
 extern unsigned int vsva_max_objects;
@@ -67,6 +68,15 @@ void vsva_objects_destroy_all(struct vsva_ctx *ctx);
 /* Lookups under ctx->lock (no reference taken): NULL if none. */
 struct vsva_domain *vsva_domain_find(struct vsva_ctx *ctx, u32 id);
 struct vsva_device *vsva_device_find(struct vsva_ctx *ctx, u32 id);
+
+/*
+ * Lookups without ctx->lock, inside srcu_read_lock(&vsva_obj_srcu): the
+ * object stays valid until srcu_read_unlock(), because destroying a domain
+ * or a device of a live context waits for the readers (release() does
+ * not: only callers holding the context's file may use this).
+ */
+extern struct srcu_struct vsva_obj_srcu;
+struct vsva_device *vsva_device_find_srcu(struct vsva_ctx *ctx, u32 id);
 
 /*
  * Look up a device of @ctx by id and take a reference (NULL if none);

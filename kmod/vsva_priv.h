@@ -259,6 +259,16 @@ int __vsva_cache_invalidate_n(struct vsva_ctx *ctx, u32 target_id, u32 flags,
 			      const struct vsva_cache_invalidate_info *inv,
 			      unsigned int n, unsigned int *handled,
 			      struct vsva_errmsg *err);
+/*
+ * The same from the ioctls: an invalidation of one device runs without
+ * ctx->lock (kapi.c, vsva_inv_one_dev()); only callers that hold the
+ * context's file may use it.
+ */
+int __vsva_cache_invalidate_user(struct vsva_ctx *ctx, u32 target_id,
+				 u32 flags,
+				 const struct vsva_cache_invalidate_info *inv,
+				 unsigned int n, unsigned int *handled,
+				 struct vsva_errmsg *err);
 int __vsva_page_response(struct vsva_ctx *ctx, u32 dev_id,
 			 const struct vsva_page_response *msg,
 			 struct vsva_errmsg *err);

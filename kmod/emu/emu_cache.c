@@ -79,6 +79,7 @@ int emu_cache_init(struct emu_cache *c, unsigned int cap)
 	INIT_LIST_HEAD(&c->free);
 	INIT_LIST_HEAD(&c->blocks);
 	xa_init(&c->by_pasid);
+	c->hint = NULL;
 	c->cap = cap;
 	c->used = 0;
 	/* About four entries per bucket when full. */
@@ -132,8 +133,27 @@ static void emu_unlink(struct emu_cache *c, struct emu_tlbe *e)
 	pl->sizes[emu_size_slot(e->kind, e->shift)]--;
 	if (!--pl->n) {
 		xa_erase(&c->by_pasid, e->pasid);
+		if (c->hint == pl)
+			c->hint = NULL;
 		kfree(pl);
 	}
+}
+
+/*
+ * The PASID's list, or NULL when it has nothing cached.  The last list
+ * found is kept (@c->hint): consecutive flushes and fills of one PASID,
+ * the common case of a batch and of a DMA, look it up once.
+ */
+static struct emu_pasid_list *emu_pasid_list(struct emu_cache *c, u32 pasid)
+{
+	struct emu_pasid_list *pl = c->hint;
+
+	if (pl && pl->pasid == pasid)
+		return pl;
+	pl = xa_load(&c->by_pasid, pasid);
+	if (pl)
+		c->hint = pl;
+	return pl;
 }
 
 static void emu_drop(struct emu_cache *c, struct emu_tlbe *e)
@@ -160,6 +180,7 @@ void emu_cache_destroy(struct emu_cache *c)
 	xa_for_each(&c->by_pasid, pasid, pl)
 		kfree(pl);
 	xa_destroy(&c->by_pasid);
+	c->hint = NULL;
 	kvfree(c->buckets);
 	c->buckets = NULL;
 	INIT_LIST_HEAD(&c->lru);
@@ -230,7 +251,7 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 		if (!e)
 			goto out;
 	}
-	pl = xa_load(&c->by_pasid, n->pasid);
+	pl = emu_pasid_list(c, n->pasid);
 	if (!pl) {
 		pl = kmalloc(sizeof(*pl), GFP_KERNEL_ACCOUNT);
 		if (pl && xa_err(xa_store(&c->by_pasid, n->pasid, pl,
@@ -243,8 +264,11 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 			goto out;
 		}
 		INIT_LIST_HEAD(&pl->entries);
+		pl->pasid = n->pasid;
 		pl->n = 0;
 		memset(pl->sizes, 0, sizeof(pl->sizes));
+		pl->lo = U64_MAX;
+		pl->hi = 0;
 	}
 	e->dom = n->dom;
 	e->dev = n->dev;
@@ -263,6 +287,10 @@ void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *n)
 	e->pl = pl;
 	pl->n++;
 	pl->sizes[emu_size_slot(e->kind, e->shift)]++;
+	if (e->kind != EMU_K_PASID) {
+		pl->lo = min(pl->lo, e->va);
+		pl->hi = max(pl->hi, e->va + (1ULL << e->shift) - 1);
+	}
 	c->used++;
 out:
 	mutex_unlock(&c->lock);
@@ -379,40 +407,59 @@ static unsigned int emu_flush_list(struct emu_cache *c, struct list_head *head,
 	return n;
 }
 
+void emu_cache_lock(struct emu_cache *c)
+{
+	mutex_lock(&c->lock);
+}
+
+void emu_cache_unlock(struct emu_cache *c)
+{
+	mutex_unlock(&c->lock);
+}
+
 /*
- * Drop every entry @m selects.  Returns how many translations (leaf) or
+ * Drop every entry @m selects, with the cache's lock held (a batch takes
+ * it once for all its entries).  Returns how many translations (leaf) or
  * PASID entries were dropped; paging-structure entries are not counted.
  */
+unsigned int emu_cache_flush_locked(struct emu_cache *c,
+				    const struct emu_match *m)
+{
+	unsigned int sizes[ARRAY_SIZE(((struct emu_pasid_list *)0)->sizes)];
+	struct emu_pasid_list *pl;
+	u64 cost;
+
+	lockdep_assert_held(&c->lock);
+	if (!c->used)
+		return 0;
+	if (!m->match_pasid)
+		return emu_flush_list(c, &c->lru, false, m);
+	/* Nothing cached for the PASID: nothing to probe or walk. */
+	pl = emu_pasid_list(c, m->pasid);
+	if (!pl)
+		return 0;
+	/* Nothing cached in the range: a page the PASID never touched. */
+	if (!(m->kind_mask & BIT(EMU_K_PASID)) &&
+	    (m->last < pl->lo || m->start > pl->hi))
+		return 0;
+	/*
+	 * Probe the hash for the sizes the PASID holds, or visit its
+	 * entries: the fewer.  (A copy: @pl goes with its last entry.)
+	 */
+	memcpy(sizes, pl->sizes, sizeof(sizes));
+	cost = emu_probe_cost(m, sizes);
+	if (cost && cost < pl->n)
+		return emu_flush_probe(c, m, sizes);
+	return emu_flush_list(c, &pl->entries, true, m);
+}
+
+/* emu_cache_flush_locked() under the cache's lock. */
 unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m)
 {
-	struct emu_pasid_list *pl;
-	unsigned int n = 0;
+	unsigned int n;
 
 	mutex_lock(&c->lock);
-	if (!c->used)
-		goto out;
-	if (m->match_pasid) {
-		unsigned int sizes[ARRAY_SIZE(pl->sizes)];
-		u64 cost;
-
-		/* Nothing cached for the PASID: nothing to probe or walk. */
-		pl = xa_load(&c->by_pasid, m->pasid);
-		if (!pl)
-			goto out;
-		/*
-		 * Probe the hash for the sizes the PASID holds, or visit its
-		 * entries: the fewer.  (A copy: @pl goes with its last entry.)
-		 */
-		memcpy(sizes, pl->sizes, sizeof(sizes));
-		cost = emu_probe_cost(m, sizes);
-		if (cost && cost < pl->n)
-			n = emu_flush_probe(c, m, sizes);
-		else
-			n = emu_flush_list(c, &pl->entries, true, m);
-	} else {
-		n = emu_flush_list(c, &c->lru, false, m);
-	}
-out:
+	n = emu_cache_flush_locked(c, m);
 	mutex_unlock(&c->lock);
 	return n;
 }

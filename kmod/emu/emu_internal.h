@@ -3,8 +3,10 @@
  * Private state of the emulated nested IOMMU.
  *
  * Locking (outermost first): ctx->lock (the core's mutex; held around every
- * backend op and by the DMA path around each page it moves), then
- * dom->s2_lock (read, for stage-2 lookups), then a cache's mutex (struct
+ * backend op but a one-device invalidation from the ioctls, and by the DMA
+ * path around each page it moves), then emu_ctx.inv_sem (invalidations
+ * shared, a DMA's or translation's page exclusive), then dom->s2_lock
+ * (read, for stage-2 lookups), then a cache's mutex (struct
  * emu_cache.lock), then one of the emulation's spinlocks: the context's page
  * request lock (emu_ctx.prq_lock), the fault queue's lock (emu_fq.lock).
  * No two of those spinlocks are ever held together, except emu_ctx.prq_lock
@@ -21,6 +23,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
+#include <linux/rwsem.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -96,14 +99,22 @@ struct emu_tlbe {
 /**
  * struct emu_pasid_list - the entries of one PASID in one cache
  * @entries: struct emu_tlbe.pnode
+ * @pasid: the PASID
  * @n: how many
  * @sizes: how many of each (kind, page size), by emu_size_slot(): a
  *	flush probes only the sizes the PASID has cached
+ * @lo: lowest IOVA any leaf or PDE entry covered since the list was made
+ * @hi: highest such IOVA (inclusive); not narrowed when entries go, so
+ *	[@lo, @hi] covers every entry: a range flush outside it drops nothing
+ *	and probes nothing
  */
 struct emu_pasid_list {
 	struct list_head entries;
+	u32 pasid;
 	unsigned int n;
 	unsigned int sizes[4];
+	u64 lo;
+	u64 hi;
 };
 
 /**
@@ -117,6 +128,7 @@ struct emu_pasid_list {
  * @lru: the entries, most recently used first
  * @by_pasid: PASID -> struct emu_pasid_list, while the PASID has entries:
  *	a PASID-selective flush visits that PASID's entries only
+ * @hint: the list last found in @by_pasid, or NULL (cleared when freed)
  * @free: unused entries (linked by .lru), from @blocks
  * @blocks: the entries' memory, allocated EMU_BLOCK entries at a time as
  *	the cache fills and freed with it: dropping an entry frees nothing,
@@ -130,6 +142,7 @@ struct emu_cache {
 	struct hlist_head *buckets;
 	struct list_head lru;
 	struct xarray by_pasid;
+	struct emu_pasid_list *hint;
 	struct list_head free;
 	struct list_head blocks;
 };
@@ -158,6 +171,24 @@ struct emu_match {
 	u64 last;
 };
 
+/*
+ * True when @m certainly drops nothing from @c, found without a call: the
+ * cache is empty, or @m names a range of the PASID last looked up
+ * (emu_cache.hint) outside what that PASID ever cached.  The lock is held.
+ * False means "maybe": emu_cache_flush_locked() finds out.
+ */
+static inline bool emu_cache_nothing(const struct emu_cache *c,
+				     const struct emu_match *m)
+{
+	const struct emu_pasid_list *pl = c->hint;
+
+	if (!c->used)
+		return true;
+	return m->match_pasid && pl && pl->pasid == m->pasid &&
+	       !(m->kind_mask & BIT(EMU_K_PASID)) &&
+	       (m->last < pl->lo || m->start > pl->hi);
+}
+
 int emu_cache_init(struct emu_cache *c, unsigned int cap);
 void emu_cache_destroy(struct emu_cache *c);
 bool emu_cache_lookup(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
@@ -166,6 +197,10 @@ bool emu_cache_lookup_leaf(struct emu_cache *c, u64 dom, u64 dev, u32 pasid,
 			   u64 va, struct emu_tlbe *out);
 void emu_cache_insert(struct emu_cache *c, const struct emu_tlbe *e);
 unsigned int emu_cache_flush(struct emu_cache *c, const struct emu_match *m);
+void emu_cache_lock(struct emu_cache *c);
+void emu_cache_unlock(struct emu_cache *c);
+unsigned int emu_cache_flush_locked(struct emu_cache *c,
+				    const struct emu_match *m);
 unsigned int emu_cache_used(struct emu_cache *c);
 
 /* Module load / unload: the slab of cache entries. */
@@ -269,9 +304,16 @@ struct emu_prq {
  * @nr_prqs: their number
  * @next_grpid: next group index to try
  * @prq_wq: DMAs waiting for a page response
+ * @inv_sem: invalidations take it shared (they may run without ctx->lock:
+ *	two devices' at once), an emulated DMA or translation exclusive
+ *	around each page's translation and access (under ctx->lock): an
+ *	invalidation never lands between a walk and the caching of its
+ *	result, and when it returns no access uses what it flushed (VT-d's
+ *	drain)
  */
 struct emu_ctx {
 	struct emu_fq *fq;
+	struct rw_semaphore inv_sem;	/* see the kernel-doc above */
 	spinlock_t prq_lock;	/* see the kernel-doc above */
 	struct list_head prqs;
 	unsigned int nr_prqs;

@@ -290,97 +290,186 @@ static void emu_inv_range(const struct vsva_inv_addr_info *a, u64 *start,
 		*last = U64_MAX;
 }
 
+/*
+ * What @inv names: its PASID and IOVA range, into @m whose tags and kinds
+ * the caller set.
+ */
+static __always_inline void
+emu_inv_match(const struct vsva_cache_invalidate_info *inv, struct emu_match *m)
+{
+	m->match_pasid = inv->granularity != VSVA_INV_GRANU_DOMAIN;
+	if (inv->granularity == VSVA_INV_GRANU_ADDR) {
+		m->pasid = inv->granu.addr_info.pasid;
+		emu_inv_range(&inv->granu.addr_info, &m->start, &m->last);
+		return;
+	}
+	m->pasid = inv->granularity == VSVA_INV_GRANU_PASID ?
+		   inv->granu.pasid_info.pasid : 0;
+	m->start = 0;
+	m->last = U64_MAX;
+}
+
+/*
+ * Linux 5.11 VT-d flushed the device TLB with the IOTLB when ATS was on
+ * (the guest may take an IOTLB flush as inclusive), so a 5.11 VMM never
+ * forwards device-TLB invalidations.  SEPARATE_DEVTLB is for VMMs that do.
+ * Same PASID and range; DOMAIN: every PASID.
+ */
+static bool emu_inv_devtlb(const struct vsva_cache_invalidate_info *inv,
+			   u32 flags)
+{
+	return (inv->cache & VSVA_CACHE_INV_TYPE_DEV_IOTLB) ||
+	       ((inv->cache & VSVA_CACHE_INV_TYPE_IOTLB) &&
+		!(flags & VSVA_INV_SEPARATE_DEVTLB));
+}
+
+/* Apply the device-TLB part of @inv[0..@n) to @c, under its lock once. */
+static unsigned int emu_inv_devtlb_n(struct emu_cache *c,
+				     const struct vsva_cache_invalidate_info *inv,
+				     unsigned int n, u32 flags)
+{
+	struct emu_match m = {
+		.match_dom = true, .match_dev = true,
+		.kind_mask = BIT(EMU_K_LEAF),
+	};
+	unsigned int i, nf = 0;
+
+	emu_cache_lock(c);
+	for (i = 0; i < n; i++) {
+		if (!emu_inv_devtlb(&inv[i], flags))
+			continue;
+		emu_inv_match(&inv[i], &m);
+		if (!emu_cache_nothing(c, &m))
+			nf += emu_cache_flush_locked(c, &m);
+	}
+	emu_cache_unlock(c);
+	return nf;
+}
+
+/* Apply the PASID-cache part of @inv[0..@n) to @c, under its lock once. */
+static unsigned int emu_inv_pasid_n(struct emu_cache *c, u64 dom_tag,
+				    const struct vsva_cache_invalidate_info *inv,
+				    unsigned int n)
+{
+	struct emu_match m = {
+		.dom = dom_tag, .match_dom = true,
+		.kind_mask = BIT(EMU_K_PASID),
+	};
+	unsigned int i, nf = 0;
+
+	emu_cache_lock(c);
+	for (i = 0; i < n; i++) {
+		if (!(inv[i].cache & VSVA_CACHE_INV_TYPE_PASID))
+			continue;
+		emu_inv_match(&inv[i], &m);
+		if (!emu_cache_nothing(c, &m))
+			nf += emu_cache_flush_locked(c, &m);
+	}
+	emu_cache_unlock(c);
+	return nf;
+}
+
+/* The device TLB and PASID-cache parts of a batch, for device @d. */
+static void emu_inv_dev(struct vsva_device *d, u64 dom_tag,
+			const struct vsva_cache_invalidate_info *inv,
+			unsigned int n, u32 flags, bool devtlb, u8 types)
+{
+	struct vsva_counters *cnt = &d->ctx->counters;
+	unsigned int nf;
+
+	if (!emu_dev(d))
+		return;
+	if (devtlb && (d->enabled & VSVA_ATTACH_ENABLE_ATS)) {
+		nf = emu_inv_devtlb_n(emu_dev(d)->devtlb, inv, n, flags);
+		atomic64_add(nf, &cnt->devtlb_flushed);
+	}
+	/* Each device caches its own PASID table's entries. */
+	if (types & VSVA_CACHE_INV_TYPE_PASID) {
+		nf = emu_inv_pasid_n(&emu_dev(d)->pasid_cache, dom_tag, inv, n);
+		atomic64_add(nf, &cnt->pasid_cache_flushed);
+	}
+}
+
+/*
+ * A batch: each cache in scope is locked once and gets the entries that
+ * concern it, in order; consecutive entries of one PASID find the PASID's
+ * index once (emu_pasid_list()), and a range the PASID never cached costs
+ * a comparison.  Flushes only drop entries and the caches are independent
+ * of one another, so this leaves the caches and counters exactly as
+ * applying the entries one by one would.
+ */
 static int emu_cache_invalidate(struct vsva_domain *dom,
 				struct vsva_device *dev,
 				const struct vsva_cache_invalidate_info *inv,
-				u32 flags, struct vsva_errmsg *err)
+				unsigned int n, u32 flags, unsigned int *done,
+				struct vsva_errmsg *err)
 {
 	struct vsva_counters *cnt = &dom->ctx->counters;
 	struct emu_dom *edm = emu_dom(dom);
-	struct emu_match m = { .last = U64_MAX };
-	struct vsva_device *d;
+	unsigned int i, nf = 0;
+	u64 dev_tag = dev && emu_dev(dev) ? emu_dev(dev)->tag : 0;
+	struct emu_match m = { .dom = edm ? edm->tag : 0, .match_dom = true };
 	bool devtlb;
-	unsigned int n;
+	struct vsva_device *d;
+	u8 types = 0;
+	int rc = 0;
 
-	lockdep_assert_held(&dom->ctx->lock);
+	*done = 0;
 	if (!edm)
 		return -ENOENT;
-	switch (inv->granularity) {
-	case VSVA_INV_GRANU_DOMAIN:
-		break;
-	case VSVA_INV_GRANU_PASID:
-		m.match_pasid = true;
-		m.pasid = inv->granu.pasid_info.pasid;
-		break;
-	case VSVA_INV_GRANU_ADDR:
-		m.match_pasid = true;
-		m.pasid = inv->granu.addr_info.pasid;
-		emu_inv_range(&inv->granu.addr_info, &m.start, &m.last);
-		break;
-	default:
-		vsva_err(err, "invalidate: unknown granularity %u",
-			 inv->granularity);
-		return -EINVAL;
-	}
+	down_read(&emu_ctx(dom->ctx)->inv_sem);
+	/*
+	 * The IOTLB part of every entry, noting which other caches the batch
+	 * concerns.  The UAPI layer checked the entries; stop at a bad one
+	 * all the same.
+	 */
+	emu_cache_lock(&edm->iotlb);
+	for (i = 0; i < n; i++) {
+		const struct vsva_cache_invalidate_info *e = &inv[i];
 
-	if (inv->cache & VSVA_CACHE_INV_TYPE_IOTLB) {
-		struct emu_match im = m;
-
-		im.dom = edm->tag;
-		im.match_dom = true;
+		if (e->granularity >= VSVA_INV_GRANU_NR) {
+			vsva_err(err, "invalidate: unknown granularity %u",
+				 e->granularity);
+			rc = -EINVAL;
+			n = i;
+			break;
+		}
+		types |= e->cache;
+		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB))
+			continue;
+		emu_inv_match(e, &m);
+		/* LEAF: only leaves changed, paging-structure entries stay. */
+		m.kind_mask = BIT(EMU_K_LEAF);
+		if (e->granularity != VSVA_INV_GRANU_ADDR ||
+		    !(e->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
+			m.kind_mask |= BIT(EMU_K_PDE);
+		if (emu_cache_nothing(&edm->iotlb, &m))
+			continue;
 		/*
 		 * Entries of host PASIDs carry no device; RID_PASID's carry
 		 * theirs: a device's own, or every device's for the domain.
 		 */
-		im.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
-		im.dev = dev && emu_dev(dev) ?
-			 emu_iotlb_dev(m.pasid, emu_dev(dev)->tag) : 0;
-		im.kind_mask = BIT(EMU_K_LEAF);
-		/* LEAF: only leaves changed, paging-structure entries stay. */
-		if (inv->granularity != VSVA_INV_GRANU_ADDR ||
-		    !(inv->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
-			im.kind_mask |= BIT(EMU_K_PDE);
-		n = emu_cache_flush(&edm->iotlb, &im);
-		atomic64_add(n, &cnt->iotlb_flushed);
+		m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
+		m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
+		nf += emu_cache_flush_locked(&edm->iotlb, &m);
 	}
-	/*
-	 * Linux 5.11 VT-d flushed the device TLB with the IOTLB when ATS was
-	 * on (the guest may take an IOTLB flush as inclusive), so a 5.11 VMM
-	 * never forwards device-TLB invalidations.  SEPARATE_DEVTLB is for
-	 * VMMs that do.  Same PASID and range; DOMAIN: every PASID.
-	 */
-	devtlb = (inv->cache & VSVA_CACHE_INV_TYPE_DEV_IOTLB) ||
-		 ((inv->cache & VSVA_CACHE_INV_TYPE_IOTLB) &&
+	emu_cache_unlock(&edm->iotlb);
+	/* The device TLBs when any entry's emu_inv_devtlb() says so. */
+	devtlb = (types & VSVA_CACHE_INV_TYPE_DEV_IOTLB) ||
+		 ((types & VSVA_CACHE_INV_TYPE_IOTLB) &&
 		  !(flags & VSVA_INV_SEPARATE_DEVTLB));
-	if (devtlb) {
-		struct emu_match dm = m;
-
-		dm.match_dom = true;
-		dm.match_dev = true;
-		dm.kind_mask = BIT(EMU_K_LEAF);
-		list_for_each_entry(d, &dom->devices, dom_node) {
-			if ((dev && d != dev) || !emu_dev(d) ||
-			    !(d->enabled & VSVA_ATTACH_ENABLE_ATS))
-				continue;
-			n = emu_cache_flush(emu_dev(d)->devtlb, &dm);
-			atomic64_add(n, &cnt->devtlb_flushed);
-		}
+	if (nf)
+		atomic64_add(nf, &cnt->iotlb_flushed);
+	/* One device (no ctx->lock: not dom->devices), or every device. */
+	if (dev) {
+		emu_inv_dev(dev, edm->tag, inv, n, flags, devtlb, types);
+	} else {
+		list_for_each_entry(d, &dom->devices, dom_node)
+			emu_inv_dev(d, edm->tag, inv, n, flags, devtlb, types);
 	}
-	if (inv->cache & VSVA_CACHE_INV_TYPE_PASID) {
-		struct emu_match pm = m;
-
-		pm.kind_mask = BIT(EMU_K_PASID);
-		pm.dom = edm->tag;
-		pm.match_dom = true;
-		/* Each device caches its own PASID table's entries. */
-		list_for_each_entry(d, &dom->devices, dom_node) {
-			if ((dev && d != dev) || !emu_dev(d))
-				continue;
-			n = emu_cache_flush(&emu_dev(d)->pasid_cache, &pm);
-			atomic64_add(n, &cnt->pasid_cache_flushed);
-		}
-	}
-	return 0;
+	up_read(&emu_ctx(dom->ctx)->inv_sem);
+	*done = n;
+	return rc;
 }
 
 static void emu_s2_flush(struct vsva_domain *dom, u64 gpa, u64 len)
@@ -425,6 +514,7 @@ int vsva_emu_ctx_init(struct vsva_ctx *ctx)
 	if (!ec)
 		return -ENOMEM;
 	spin_lock_init(&ec->prq_lock);
+	init_rwsem(&ec->inv_sem);
 	INIT_LIST_HEAD(&ec->prqs);
 	init_waitqueue_head(&ec->prq_wq);
 	ctx->emu = ec;
@@ -598,6 +688,8 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 	lockdep_assert_held(&ctx->lock);
 	if (!emu_dev(dev) || !dom || !emu_dom(dom))
 		return -ENOENT;
+	/* Translation and access are one step for an invalidation. */
+	down_write(&emu_ctx(ctx)->inv_sem);
 	vsva_s2_read_lock(dom);
 	rc = emu_xlate_s2(ctx, dev, pasid, no_pasid, iova, access, &x, &page,
 			  &prot, f, recoverable);
@@ -613,6 +705,7 @@ static int emu_dma_page(struct vsva_ctx *ctx, struct vsva_device *dev,
 		set_page_dirty_lock(page);
 out_unlock:
 	vsva_s2_read_unlock(dom);
+	up_write(&emu_ctx(ctx)->inv_sem);
 	return rc;
 }
 
@@ -845,10 +938,12 @@ int vsva_emu_translate(struct vsva_ctx *ctx, struct vsva_emu_translate *cmd)
 		rc = -ENOENT;
 		goto out_unlock;
 	}
+	down_write(&emu_ctx(ctx)->inv_sem);
 	vsva_s2_read_lock(dev->dom);
 	rc = emu_xlate_s2(ctx, dev, cmd->pasid, no_pasid, cmd->iova, access,
 			  &x, &page, &prot, &f, &recov);
 	vsva_s2_read_unlock(dev->dom);
+	up_write(&emu_ctx(ctx)->inv_sem);
 	if (rc < 0)
 		goto out_unlock;
 	if (!rc) {

@@ -448,6 +448,35 @@ TEST_F(Nesting, BatchStopsAtBadEntry) {
     EXPECT_EQ(handled, 0u);
 }
 
+// The same for full-size ADDR entries of one device, which the UAPI layer
+// checks the short way and the backend gets in one call: a bad entry, an
+// unallocated PASID, stop there, and say which.
+TEST_F(Nesting, AddrBatchStopsAtBadEntry) {
+    vsva_cache_invalidate_info arr[8];
+    for (unsigned i = 0; i < 8; i++)
+        arr[i] = inv_addr(pasid, 0x1000ull * (i + 1));
+    arr[5].granu.addr_info.granule_size = 0x3000;
+    uint64_t inv0 = ctrs().out_invalidations;
+    std::string msg;
+    uint32_t handled = 0;
+    EXPECT_EQ(invalidate_batch(fd(), dev, 0, arr, sizeof(arr[0]), 8, &handled, &msg), -EINVAL);
+    EXPECT_EQ(handled, 5u);
+    EXPECT_EQ(msg, "batch entry 5: invalidate: granule_size 0x3000 is not a power of two of at "
+                   "least 4 KiB");
+    EXPECT_EQ(ctrs().out_invalidations - inv0, 5u);
+    arr[5] = inv_addr(pasid, 0x6000);
+    arr[3].granu.addr_info.pasid = 0xffffe;
+    EXPECT_EQ(invalidate_batch(fd(), dev, 0, arr, sizeof(arr[0]), 8, &handled, &msg), -ENOENT);
+    EXPECT_EQ(handled, 3u);
+    EXPECT_EQ(msg, "batch entry 3: invalidate: PASID 1048574 is not allocated in this "
+                   "context");
+    EXPECT_EQ(ctrs().out_invalidations - inv0, 8u);
+    arr[3] = inv_addr(pasid, 0x4000);
+    EXPECT_EQ(invalidate_batch(fd(), dev, 0, arr, sizeof(arr[0]), 8, &handled, &msg), 0) << msg;
+    EXPECT_EQ(handled, 8u);
+    EXPECT_EQ(ctrs().out_invalidations - inv0, 16u);
+}
+
 TEST_F(Nesting, PageResponseRules) {
     std::string msg;
     auto r = page_resp(1);

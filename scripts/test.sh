@@ -234,13 +234,13 @@ for k in stock debug; do
 done
 
 # --- fuzz smoke (tests/fuzz/, owned by the fuzzer; keep this block whole) ---
-# Two minutes of vsva-fuzz on the debug kernel (KCOV-guided when the kernel
+# One minute of vsva-fuzz on the debug kernel (KCOV-guided when the kernel
 # has KCOV); any kernel report fails it (the checker's usual rules), and the
 # fuzzer's own failure (a report it saw, an executor killed by a signal)
 # fails the command.  VSVA_FUZZ_SEED=S repeats a run's program sequence.
 stage "fuzz smoke on the debug kernel"
 fuzz_p=$P fuzz_f=$F
-fuzz_args=(--seconds "${VSVA_FUZZ_SECONDS:-120}" --interval 30)
+fuzz_args=(--seconds "${VSVA_FUZZ_SECONDS:-60}" --interval 30)
 [[ -n ${VSVA_FUZZ_SEED:-} ]] && fuzz_args+=(--seed "$VSVA_FUZZ_SEED")
 vm_run "fuzz smoke on debug" --kernel debug --timeout 1200 -- vsva-fuzz "${fuzz_args[@]}"
 echo "fuzz smoke: $((P - fuzz_p)) passed, $((F - fuzz_f)) failed"

@@ -111,15 +111,17 @@ case_lockup() {
 		echo "selftest lockup-debug: FAILED: cannot build test_lockup.ko: $ko"
 		return
 	}
-	# Uninterruptible sleep past a 5 s hung-task timeout; 40 s without
+	# Uninterruptible sleep past a 5 s hung-task timeout; 75 s without
 	# preemption, well past the soft-lockup (20 s plus up to one 4 s sample)
-	# and RCU-stall (21 s) thresholds: 25 s proved too close.  (A hard lockup,
+	# and RCU-stall (21 s) thresholds: 25 s and 40 s proved too close (the
+	# soft-lockup report came 27 to 55 s after the start, and a CI run with
+	# 40 s saw only the RCU stall).  (A hard lockup,
 	# disable_irq=1, is not provoked: on the slow KCOV guest the soft-lockup
 	# step alone overran the timeout.)
 	local t=/vsva/extra/test_lockup.ko c
 	c="echo 5 >/proc/sys/kernel/hung_task_timeout_secs"
 	c+="; insmod $t state=D time_secs=12"
-	c+="; insmod $t disable_preempt=1 time_secs=40; true"
+	c+="; insmod $t disable_preempt=1 time_secs=75; true"
 	expect lockup-debug 1 \
 		'^check kernel-log on debug: FAILED: kernel reported .*hung task' \
 		'^check kernel-log on debug: FAILED: kernel reported .*soft lockup' \

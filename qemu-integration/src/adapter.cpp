@@ -12,6 +12,31 @@
 
 namespace vsva::qemu {
 
+namespace {
+
+// The device-TLB invalidation of one binding for an ATS range (P_DEVTLB, or
+// DEVTLB on the RID_PASID binding): the whole PASID or one range.
+Invalidation devtlb_inv(uint32_t host_dev, uint32_t hpasid, uint32_t gpasid, const Range& r,
+                        DescType source) {
+    Invalidation inv;
+    inv.dev = host_dev;
+    inv.cache = Cache::kDevIotlb;
+    inv.hpasid = hpasid;
+    inv.gpasid = gpasid;
+    inv.source = source;
+    if (r.all) {
+        inv.granu = Granu::kPasid;
+    } else {
+        inv.granu = Granu::kAddr;
+        inv.addr = r.addr;
+        inv.granule_size = r.size;
+        inv.nb_granules = 1;
+    }
+    return inv;
+}
+
+} // namespace
+
 VtdAdapter::VtdAdapter(HostIommu& host, GuestMemory& mem, VtdCaps caps)
     : host_(host), mem_(mem), caps_(caps) {}
 
@@ -610,21 +635,7 @@ Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode
             for (auto& [g, b] : d->bound) {
                 if (!t2->gi && g != t2->pasid)
                     continue;
-                Invalidation inv;
-                inv.dev = d->host_dev;
-                inv.cache = Cache::kDevIotlb;
-                inv.hpasid = b.hpasid;
-                inv.gpasid = g;
-                inv.source = DescType::kPDevTlb;
-                if (r.all) {
-                    inv.granu = Granu::kPasid;
-                } else {
-                    inv.granu = Granu::kAddr;
-                    inv.addr = r.addr;
-                    inv.granule_size = r.size;
-                    inv.nb_granules = 1;
-                }
-                queue(inv);
+                queue(devtlb_inv(d->host_dev, b.hpasid, g, r, DescType::kPDevTlb));
             }
         }
     } else if (auto* t4 = std::get_if<DevTlbDesc>(&*dec)) {
@@ -632,24 +643,9 @@ Result<DescOutcome> VtdAdapter::process(std::span<const uint64_t> raw, QueueMode
         // RID_PASID binding (guest PASID 0), if the guest bound one.
         Device* d = mode.scalable ? find(t4->sid) : nullptr;
         auto b = d ? d->bound.find(0) : std::map<uint32_t, BoundPasid>::iterator{};
-        if (d && b != d->bound.end()) {
-            const Range r = ats_range(t4->addr, t4->s);
-            Invalidation inv;
-            inv.dev = d->host_dev;
-            inv.cache = Cache::kDevIotlb;
-            inv.hpasid = b->second.hpasid;
-            inv.gpasid = 0;
-            inv.source = DescType::kDevTlb;
-            if (r.all) {
-                inv.granu = Granu::kPasid;
-            } else {
-                inv.granu = Granu::kAddr;
-                inv.addr = r.addr;
-                inv.granule_size = r.size;
-                inv.nb_granules = 1;
-            }
-            queue(inv);
-        }
+        if (d && b != d->bound.end())
+            queue(devtlb_inv(d->host_dev, b->second.hpasid, 0, ats_range(t4->addr, t4->s),
+                             DescType::kDevTlb));
     } else if (auto* t3 = std::get_if<IotlbDesc>(&*dec)) {
         // Scalable mode: global hits every entry, domain and page-selective hit
         // first-stage entries by DID only (§6.5.2.3).

@@ -39,7 +39,8 @@ note_failures() {
 }
 
 finish() {
-	log "total time $(($(date +%s) - t_all)) s"
+	# The tail of a CI log is what survives: name where the time went.
+	log "stage times:${stage_times:- none} (total $(($(date +%s) - t_all)) s)"
 	if [[ -s $fails ]] || ((F)); then
 		echo "failures ($F):"
 		if [[ -s $fails ]]; then
@@ -71,8 +72,11 @@ stage() {
 	log "== $1 ($(date -u +%H:%M:%S))"
 	t_stage=$(date +%s)
 }
+stage_times=''
 took() {
-	log "   $1 took $(($(date +%s) - t_stage)) s"
+	local s=$(($(date +%s) - t_stage))
+	log "   $1 took $s s"
+	stage_times="$stage_times $1 $s s;"
 }
 
 out=$(mktemp)

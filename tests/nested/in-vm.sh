@@ -6,7 +6,7 @@
 # what came out.  Each check prints one line; the last lines are a gtest
 # style summary that the harness counts.
 #
-#   in-vm.sh MODES MIB CHURN     (MODES: comma-separated, run in order)
+#   in-vm.sh MODES MIB CHURN_KIB   (MODES: comma-separated, run in order)
 #   MODE  plain    QEMU translates by itself (the baseline)
 #         vsva     vsva=on: vsva translates the disk's DMA
 #         check    vsva=on,vsva-check=on: and QEMU's walk checks every answer
@@ -15,9 +15,9 @@
 #                  turned off (the debugfs test hook bench_skip_inv_backend)
 #                  and the guest does more I/O; QEMU's check must now see
 #                  vsva's stale translations -- proof the oracle can fail
-modes=${1:?MODES} mib=${2:-16} churn=${3:-2}
+modes=${1:?MODES} mib=${2:-2} churn_kib=${3:-256}
 # A guest that hangs (e.g. its disk stopped after DMA errors) is killed.
-qemu_timeout=${VSVA_NESTED_QEMU_TIMEOUT:-900}
+qemu_timeout=${VSVA_NESTED_QEMU_TIMEOUT:-600}
 E=/vsva/extra
 HOOK=/sys/kernel/debug/vsva/bench_skip_inv_backend
 pass=0 fail=0 failed='' mode=''
@@ -66,7 +66,7 @@ run_qemu() { # IOMMU-DEVICE CONTROL(0|1)
 		-drive if=none,id=d1,file=/tmp/disk2.img,format=raw \
 		-device virtio-blk-pci,drive=d1,iommu_platform=on,disable-legacy=on,addr=4 \
 		-kernel "$E/vmlinuz" -initrd "$E/initrd.gz" \
-		-append "console=ttyS0 intel_iommu=on,sm_on iommu.strict=1 panic=-1 nested.mib=$mib nested.churn=$churn nested.control=$2" \
+		-append "console=ttyS0 intel_iommu=on,sm_on iommu.strict=1 panic=-1 nested.mib=$mib nested.churn_kib=$churn_kib nested.control=$2" \
 		</tmp/serial.in >/tmp/qemu.out 2>/tmp/qemu.err &
 	qpid=$!
 	# The writer end of the guest's console input stays open until QEMU

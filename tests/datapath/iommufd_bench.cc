@@ -34,6 +34,7 @@
 // From the 6.12 source tree (tests/datapath/CMakeLists.txt): the UAPI
 // linux/iommufd.h of 6.12, and the selftest mock's header, which is not UAPI.
 #include <iommufd_test.h>
+
 #include <linux/iommufd.h>
 
 #include "dp_lib.h"
@@ -237,8 +238,8 @@ struct Iommufd {
     // The whole array applied: 0; else -errno (or -EIO for a short count).
     int Inv(const std::vector<struct iommu_hwpt_invalidate_selftest>& v) const {
         uint32_t done;
-        int rc = Invalidate(nested, v.data(), IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-                            sizeof(v[0]), (uint32_t)v.size(), &done);
+        int rc = Invalidate(nested, v.data(), IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(v[0]),
+                            (uint32_t)v.size(), &done);
         return rc ? rc : (done == v.size() ? 0 : -EIO);
     }
     int CheckIotlb(uint32_t hwpt, uint32_t id, uint32_t value) const {
@@ -333,7 +334,7 @@ void CheckIommufd(const Iommufd& io) {
                            &done);
     Expect(rc == 0 && done == 1, "IOMMU_HWPT_INVALIDATE of one entry: 0, entry_num 1");
     Expect(io.CheckIotlb(io.nested, 1, 0) == 0 &&
-               io.CheckIotlb(io.nested, 0, IOMMU_TEST_IOTLB_DEFAULT) == 0,
+                   io.CheckIotlb(io.nested, 0, IOMMU_TEST_IOTLB_DEFAULT) == 0,
            "it cleared mock IOTLB entry 1 and only that one");
 
     rc = io.Invalidate(io.parent, r, IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, sizeof(r[0]), 1, &done);
@@ -361,7 +362,7 @@ void CheckIommufd(const Iommufd& io) {
     struct iommu_test_hw_info hw = {};
     struct iommu_hw_info h;
     Expect(io.HwInfo(&hw, &h) == 0 && h.out_data_type == IOMMU_HW_INFO_TYPE_SELFTEST &&
-               hw.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
+                   hw.test_reg == IOMMU_HW_INFO_SELFTEST_REGVAL,
            "IOMMU_GET_HW_INFO of the mock device: 0, selftest data");
 }
 
@@ -454,6 +455,7 @@ int main() {
     printf("table: iommufd cheapest-vsva-getinfo 0 %.1f 0\n", vs.getinfo);
     printf("table: iommufd cheapest-iommufd-option 0 %.1f 0\n", fd.option);
     printf("table: iommufd cheapest-iommufd-hwinfo 0 %.1f 0\n", fd.hw_info);
-    printf("bench: vsva_over_iommufd_per_entry_batch64 = %.3f (goal <= 1.0)\n", vs.batch / fd.batch);
+    printf("bench: vsva_over_iommufd_per_entry_batch64 = %.3f (goal <= 1.0)\n",
+           vs.batch / fd.batch);
     return 0;
 }

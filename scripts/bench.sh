@@ -69,7 +69,7 @@ na() {
 if ((perf == 0)); then
 	na "skipped (--no-perf): vsva_over_iommufd_per_entry_batch64 not measured"
 elif [[ ! -x $VSVA_BUILD/vm-bin/iommufd_bench ]]; then
-	na "no build/vm-bin/iommufd_bench (configured without the 6.12 source tree): not measured"
+	na "no ${VSVA_BUILD#"$VSVA_TOP"/}/vm-bin/iommufd_bench (configured without the 6.12 source tree): not measured"
 else
 	if [[ ! -f $("$here/kernels.sh" path perf image) ]]; then
 		log "building the perf kernel (6.12, IOMMUFD_TEST, no sanitizers; once, then cached):" \

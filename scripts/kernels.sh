@@ -192,6 +192,7 @@ main() {
 }
 
 # Parsed to the end before anything runs: editing this file while a kernel
-# builds cannot derail the running build.
-main "$@"
-exit
+# builds cannot derail the running build.  One line, so that bash does not
+# read on from a stale offset after main returns (an edit during the perf
+# build ended that run with a syntax error).
+main "$@"; exit

@@ -13,9 +13,17 @@
 #   bench_teardown   teardown of a dead VM, 8K vs 64K bound PASIDs;
 # and in real time with two vCPUs (medians and p99 over many calls):
 #   inv_bench smp    VM A's invalidation latency alone vs while VM B floods
-#                    on the other vCPU; two threads on two devices of a VM.
+#                    on the other vCPU; two threads on two devices of a VM;
+# and on the perf kernel (6.12, no sanitizers, IOMMUFD_TEST), -icount:
+#   iommufd_bench    vsva's single and 64-entry invalidation against
+#                    iommufd's IOMMU_HWPT_INVALIDATE on the selftest mock's
+#                    nested HWPT, and the cheapest ioctl of each.
 #
-#   scripts/bench.sh [stock|debug]
+#   scripts/bench.sh [stock|debug] [--no-perf]
+#
+# The perf kernel is built on first use (scripts/kernels.sh perf: both
+# cores for several minutes, then cached); --no-perf skips that run and
+# its figure reads n/a.
 #
 # Prints every table, then the headline figures again, one per line:
 #   bench: <name> = <value> (goal <op> <target>)
@@ -26,16 +34,23 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=scripts/lib.sh
 . "$here/lib.sh"
-kernel=${1:-stock}
+kernel=stock perf=1
+for a in "$@"; do
+	case $a in
+	stock | debug) kernel=$a ;;
+	--no-perf) perf=0 ;;
+	*) die "usage: scripts/bench.sh [stock|debug] [--no-perf]" ;;
+	esac
+done
 out=$VSVA_BUILD/bench
 rm -rf "$out"
 mkdir -p "$out"
 
-run() { # log-name run-args...
-	local name=$1
+run() { # log-name run-args... (on $kernel, or $on_kernel when set)
+	local name=$1 k=${on_kernel:-$kernel}
 	shift
-	log "== $name ($kernel kernel${*:+, $*})"
-	"$VSVA_TOP/tests/vm/run" --kernel "$kernel" --quiet "$@" >"$out/$name.log" 2>&1 ||
+	log "== $name ($k kernel${*:+, $*})"
+	"$VSVA_TOP/tests/vm/run" --kernel "$k" --quiet "$@" >"$out/$name.log" 2>&1 ||
 		log "$name: the VM run failed (see $out/$name.log)"
 	grep -Ev '^(check|suite|vm-result|table:) |^vsva: |^[a-z]+: [0-9]+ online CPU' \
 		"$out/$name.log" || true
@@ -45,6 +60,29 @@ run inv-icount --icount -- inv_bench icount
 run libvsva --icount -- vsva-bench
 run teardown --icount -- bench_teardown
 run inv-smp -- inv_bench smp
+
+# vsva and iommufd side by side: the perf kernel, built once on demand.
+na() {
+	log "iommufd: $*"
+	echo "bench: vsva_over_iommufd_per_entry_batch64 = n/a (goal <= 1.0)" >"$out/iommufd-na.log"
+}
+if ((perf == 0)); then
+	na "skipped (--no-perf): vsva_over_iommufd_per_entry_batch64 not measured"
+elif [[ ! -x $VSVA_BUILD/vm-bin/iommufd_bench ]]; then
+	na "no ${VSVA_BUILD#"$VSVA_TOP"/}/vm-bin/iommufd_bench (configured without the 6.12 source tree): not measured"
+else
+	if [[ ! -f $("$here/kernels.sh" path perf image) ]]; then
+		log "building the perf kernel (6.12, IOMMUFD_TEST, no sanitizers; once, then cached):" \
+			"both cores for several minutes; --no-perf skips this"
+	fi
+	if ! "$here/kernels.sh" perf; then
+		na "the perf kernel did not build: not measured"
+	else
+		on_kernel=perf run iommufd --icount -- iommufd_bench
+		grep -q '^bench: vsva_over_iommufd' "$out/iommufd.log" ||
+			na "the perf-kernel run gave no figure (see $out/iommufd.log)"
+	fi
+fi
 
 # Tables: "table: FILE COLUMNS..." -> FILE.dat
 cat "$out"/*.log | sed -n 's/^table: //p' | while read -r file cols; do
@@ -74,9 +112,6 @@ plot "$out/occupancy.dat" using 1:2 with linespoints title "PASID-selective", \
 EOF
 fi
 
-# No perf kernel with IOMMUFD_TEST is built yet: the side-by-side figure
-# is not measured (Documentation/performance.md).
-echo "bench: vsva_over_iommufd_per_entry_batch64 = n/a (goal <= 1.0)" >"$out/iommufd.log"
 grep -h '^bench: ' "$out"/*.log | sort -u >"$out/figures.txt"
 log "== headline figures (also in ${out#"$VSVA_TOP"/}/figures.txt)"
 cat "$out/figures.txt"

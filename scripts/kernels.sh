@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The two kernels the module is tested on.
 #
-#   kernels.sh fetch            download/build whatever is missing (cached)
-#   kernels.sh path NAME KEY    print a path for kernel NAME (stock|debug):
+#   kernels.sh fetch            download/build stock and debug if missing (cached)
+#   kernels.sh perf             build the perf kernel if missing (cached; only
+#                               scripts/bench.sh asks for it)
+#   kernels.sh path NAME KEY    print a path for kernel NAME (stock|debug|perf):
 #                               KEY = image | kdir | version
+#   kernels.sh path src-6.12 dir the 6.12 source tree (iommufd_bench includes
+#                               its iommufd headers)
 #
 # stock: Debian bookworm's distribution kernel.  The image is taken with
 #        `apt-get download` + `dpkg-deb -x` into the cache (never into the
@@ -12,6 +16,10 @@
 # debug: Debian trixie's linux-source-6.12, configured from tinyconfig plus
 #        kmod-test.config in this folder, built once per (version, config
 #        hash) and kept under $VSVA_CACHE/kernels/.
+# perf:  the same source and the same way, from tinyconfig plus
+#        kmod-perf.config: no sanitizers or checkers, with IOMMUFD and
+#        IOMMUFD_TEST (iommufd's selftest mock), for the side-by-side
+#        benchmark.  Not part of `fetch`: the test runs never need it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -74,14 +82,15 @@ fetch_stock() {
 	touch "$root/.done"
 }
 
-debug_key() {
-	local ver=$1
-	cat "$here/kmod-test.config" | sha256sum | cut -c1-12 | sed "s/^/$ver-/"
+# NAME-VERSION-HASH: the fragment's hash keys the build (debug's key is
+# the same as before the perf kernel existed).
+config_key() {
+	local ver=$1 frag=$2
+	sha256sum <"$frag" | cut -c1-12 | sed "s/^/$ver-/"
 }
 
-fetch_debug() {
-	local src ver key out
-	src=$K/src-6.12
+fetch_src_612() {
+	local src=$K/src-6.12
 	if [[ ! -f $src/.done ]]; then
 		log "fetching trixie linux-source-6.12"
 		quiet apt_trixie update
@@ -94,30 +103,49 @@ fetch_debug() {
 		rm -rf "$K/dl-debug"
 		touch "$src/.done"
 	fi
+}
+
+# build_612 NAME FRAGMENT: tinyconfig + FRAGMENT from the 6.12 source, into
+# $K/NAME-<version>-<hash>, linked as $K/NAME.
+build_612() {
+	local name=$1 frag=$2 src=$K/src-6.12 ver key out
+	fetch_src_612
 	ver=$(cat "$src/.debver")
-	key=$(debug_key "$ver")
-	out=$K/debug-$key
+	key=$(config_key "$ver" "$frag")
+	out=$K/$name-$key
 	if [[ ! -f $out/.done ]]; then
-		log "building debug kernel $ver (config $key); this takes a few minutes"
+		log "building $name kernel $ver (config $key); this takes a few minutes"
 		local t0=$SECONDS
 		rm -rf "$out"
 		mkdir -p "$out"
 		quiet make -C "$src" O="$out" tinyconfig
 		quiet "$src/scripts/kconfig/merge_config.sh" -m -O "$out" \
-			"$out/.config" "$here/kmod-test.config"
+			"$out/.config" "$frag"
 		quiet make -C "$src" O="$out" olddefconfig
-		check_config "$out/.config"
+		check_config "$out/.config" "$frag"
 		quiet make -C "$src" O="$out" -j"$(nproc)" bzImage modules_prepare
 		quiet make -C "$src" O="$out" -j"$(nproc)" modules
-		log "debug kernel $key built in $((SECONDS - t0)) s"
+		log "$name kernel $key built in $((SECONDS - t0)) s"
 		touch "$out/.done"
 	fi
-	ln -sfn "debug-$key" "$K/debug"
+	ln -sfn "$name-$key" "$K/$name"
+}
+
+fetch_debug() {
+	build_612 debug "$here/kmod-test.config"
+}
+
+# One build at a time (two bench runs asking at once wait for each other).
+fetch_perf() {
+	exec 9>"$K/.perf.lock"
+	flock 9
+	build_612 perf "$here/kmod-perf.config"
+	exec 9>&-
 }
 
 # Every option the fragment asks for must have survived olddefconfig.
 check_config() {
-	local cfg=$1 line bad=0
+	local cfg=$1 frag=$2 line bad=0
 	while IFS= read -r line; do
 		[[ $line == CONFIG_*=* ]] || continue
 		if [[ $line == *=n ]]; then
@@ -127,8 +155,8 @@ check_config() {
 		fi
 		log "config: $line did not stick"
 		bad=1
-	done <"$here/kmod-test.config"
-	((bad == 0)) || die "debug kernel config is incomplete"
+	done <"$frag"
+	((bad == 0)) || die "kernel config is incomplete (${frag##*/})"
 }
 
 path() {
@@ -138,10 +166,14 @@ path() {
 	stock:image) echo "$d"/boot/vmlinuz-* ;;
 	stock:kdir) echo "$d"/usr/src/linux-headers-*-amd64 ;;
 	stock:version) basename "$d"/lib/modules/* ;;
-	debug:image) echo "$d/arch/x86/boot/bzImage" ;;
-	debug:kdir) echo "$d" ;;
-	debug:version) cat "$d/include/config/kernel.release" ;;
-	*) die "usage: kernels.sh path stock|debug image|kdir|version" ;;
+	src-6.12:dir)
+		[[ -f $d/.done ]] || die "the 6.12 source is not fetched"
+		echo "$d"
+		;;
+	debug:image | perf:image) echo "$d/arch/x86/boot/bzImage" ;;
+	debug:kdir | perf:kdir) echo "$d" ;;
+	debug:version | perf:version) cat "$d/include/config/kernel.release" ;;
+	*) die "usage: kernels.sh path stock|debug|perf image|kdir|version" ;;
 	esac
 }
 
@@ -153,12 +185,14 @@ main() {
 		;;
 	stock) fetch_stock ;;
 	debug) fetch_debug ;;
+	perf) fetch_perf ;;
 	path) path "$2" "$3" ;;
-	*) die "usage: kernels.sh fetch|stock|debug|path NAME KEY" ;;
+	*) die "usage: kernels.sh fetch|stock|debug|perf|path NAME KEY" ;;
 	esac
 }
 
 # Parsed to the end before anything runs: editing this file while a kernel
-# builds cannot derail the running build.
-main "$@"
-exit
+# builds cannot derail the running build.  One line, so that bash does not
+# read on from a stale offset after main returns (an edit during the perf
+# build ended that run with a syntax error).
+main "$@"; exit

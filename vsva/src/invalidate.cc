@@ -202,10 +202,10 @@ std::size_t fold_target(std::vector<Invalidation>& v, std::size_t at, const Inva
     // A range away from every range of the prefix joins none (the common
     // batch of unrelated pages): no scan.  Which entry would stop the scan
     // does not matter then, the answer is @at either way.
-    if (e.granularity() == Granularity::Range && !hull.meets(e.addr(), last_byte(e)))
-        return at;
     const bool range = e.granularity() == Granularity::Range;
     const std::uint64_t first = e.addr(), last = range ? last_byte(e) : 0;
+    if (range && !hull.meets(first, last))
+        return at;
     const std::size_t lo = at > kMergeWindow ? at - kMergeWindow : 0;
     for (std::size_t k = at; k-- > lo;) {
         Invalidation& c = v[k];

@@ -93,6 +93,37 @@ TEST(Merge, TopOfAddressSpaceDoesNotOverflow) {
     EXPECT_EQ(halves.size(), 2u);
 }
 
+/*
+ * Ranges that touch nothing queued skip the look-back (the merged ranges'
+ * hull): one just past either end of the hull still joins, one a page
+ * beyond it does not, and a far one may not hide a later one that fills
+ * the gap.
+ */
+TEST(Merge, RangesAtTheEdgesOfWhatIsQueued) {
+    auto out = merged({R(1, 0x10000, 0x1000), R(1, 0x30000, 0x1000), R(1, 0x31000, 0x1000),
+                       R(1, 0xf000, 0x1000), R(1, 0x33000, 0x1000), R(1, 0xd000, 0x1000)});
+    ASSERT_EQ(out.size(), 4u);
+    EXPECT_EQ(out[0], R(1, 0xf000, 0x2000));
+    EXPECT_EQ(out[1], R(1, 0x30000, 0x2000));
+    EXPECT_EQ(out[2], R(1, 0x33000, 0x1000));
+    EXPECT_EQ(out[3], R(1, 0xd000, 0x1000));
+    // 64 pages with gaps, ascending (the benchmark's batch), then the gaps.
+    std::vector<Invalidation> v;
+    for (std::uint64_t i = 0; i < 64; i++)
+        v.push_back(R(1, i * 0x2000, 0x1000));
+    EXPECT_EQ(merged(v).size(), 64u);
+    for (std::uint64_t i = 0; i < 63; i++)
+        v.push_back(R(1, i * 0x2000 + 0x1000, 0x1000));
+    auto all = merged(v);
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0], R(1, 0, 127 * 0x1000));
+    // The top of the address space: the hull's end does not wrap.
+    const std::uint64_t top = ~0xfffull;
+    auto hi = merged({R(1, top, 0x1000), R(1, 0, 0x1000), R(1, top - 0x1000, 0x1000)});
+    ASSERT_EQ(hi.size(), 2u);
+    EXPECT_EQ(hi[0], R(1, top - 0x1000, 0x2000));
+}
+
 Invalidation P(std::uint32_t pasid, CacheSet c) {
     return *Invalidation::pasid(c, pasid);
 }
@@ -366,6 +397,36 @@ std::string check_queue(const std::vector<Invalidation>& in, const std::vector<I
         }
     }
     return {};
+}
+
+/* Sparse and ascending ranges, where what is queued rarely spans the new one. */
+Invalidation sparse_entry(std::mt19937_64& rng, int i) {
+    auto pick = [&](std::uint64_t n) { return rng() % n; };
+    const std::uint32_t pasid = 1 + static_cast<std::uint32_t>(pick(2));
+    if (pick(30) == 0)
+        return *Invalidation::pasid(CacheSet::from_bits(static_cast<std::uint8_t>(1 + pick(7))),
+                                    pasid);
+    const CacheSet c[] = {Cache::Iotlb, Cache::Iotlb, Cache::DeviceTlb,
+                          Cache::Iotlb | Cache::DeviceTlb};
+    const std::uint64_t page = pick(3) ? static_cast<std::uint64_t>(i) * 2 + pick(3) : pick(1000);
+    return *Invalidation::range(c[pick(4)], pasid, page << 12, (1 + pick(2)) << 12, Granule::Size4K,
+                                pick(8) ? Leaf::No : Leaf::Yes);
+}
+
+TEST(MergeProperty, SparseAndAscendingRanges) {
+    for (int iter = 0; iter < 2000; iter++) {
+        std::mt19937_64 rng(0x5ba5e + static_cast<std::uint64_t>(iter));
+        std::vector<Invalidation> in;
+        const int n = 1 + static_cast<int>(rng() % 64);
+        for (int i = 0; i < n; i++)
+            in.push_back(sparse_entry(rng, i));
+        InvalidationQueue q;
+        for (const auto& i : in)
+            q.add(i);
+        const auto out = q.prepared();
+        ASSERT_EQ(check_queue(in, out), "") << "iteration " << iter << "\n  in:  " << describe(in)
+                                            << "\n  out: " << describe(out);
+    }
 }
 
 TEST(MergeProperty, KeepsCoverageAndCacheOrderAndMergesWhereAllowed) {

@@ -206,6 +206,11 @@ struct Access {
         return true;
     }
     static std::vector<Invalidation>& prepare(InvalidationQueue& q) { return q.prepare_in_place(); }
+    /* A range entry's new extent (merging: aligned, checked by the caller). */
+    static void set_extent(Invalidation& inv, std::uint64_t addr, std::uint64_t nb) {
+        inv.addr_ = addr;
+        inv.nb_ = nb;
+    }
 };
 
 /**

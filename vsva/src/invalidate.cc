@@ -164,24 +164,61 @@ bool absorb(Invalidation& into, const Invalidation& e) {
     // ... and the union's size fits in 64 bits.
     if (!meet || hi - lo == std::numeric_limits<std::uint64_t>::max())
         return false;
-    // Both ends are granule aligned, so the union is whole granules.
-    into = *Invalidation::range(into.caches(), into.pasid(), lo, hi - lo + 1,
-                                static_cast<Granule>(into.granule_size()),
-                                into.leaf() ? Leaf::Yes : Leaf::No);
+    // Both ends are granule aligned, so the union is whole granules; the
+    // rest of the entry (key, flags) stays what the factory made.
+    Access::set_extent(into, lo, (hi - lo + 1) / into.granule_size());
     return true;
 }
 
 /*
+ * The bytes the range entries of the merged prefix span, or a superset of
+ * them: a range that does not meet it cannot join any of them.
+ */
+struct Hull {
+    std::uint64_t lo = std::numeric_limits<std::uint64_t>::max();
+    std::uint64_t hi = 0; // lo > hi: empty
+
+    void add(const Invalidation& i) {
+        if (i.granularity() != Granularity::Range)
+            return;
+        lo = std::min(lo, i.addr());
+        hi = std::max(hi, last_byte(i));
+    }
+    /* Whether [@first, @last] touches or overlaps the hull (absorb()'s meet). */
+    bool meets(std::uint64_t first, std::uint64_t last) const {
+        constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+        return lo <= hi && (last == kMax || lo <= last + 1) && (hi == kMax || first <= hi + 1);
+    }
+};
+
+/*
  * The index, below @at, of the entry @e can fold into: the nearest one of
  * the same key that absorbs it with no ordered() entry in between (so that
- * moving @e there cannot be observed).  @at when there is none.
+ * moving @e there cannot be observed).  @at when there is none.  @hull
+ * covers the ranges of v[0, @at).
  */
-std::size_t fold_target(std::vector<Invalidation>& v, std::size_t at, const Invalidation& e) {
+std::size_t fold_target(std::vector<Invalidation>& v, std::size_t at, const Invalidation& e,
+                        const Hull& hull) {
+    // A range away from every range of the prefix joins none (the common
+    // batch of unrelated pages): no scan.  Which entry would stop the scan
+    // does not matter then, the answer is @at either way.
+    const bool range = e.granularity() == Granularity::Range;
+    const std::uint64_t first = e.addr(), last = range ? last_byte(e) : 0;
+    if (range && !hull.meets(first, last))
+        return at;
     const std::size_t lo = at > kMergeWindow ? at - kMergeWindow : 0;
     for (std::size_t k = at; k-- > lo;) {
-        if (same_key(v[k], e) && absorb(v[k], e))
-            return k;
-        if (ordered(v[k], e))
+        Invalidation& c = v[k];
+        if (c.caches() == e.caches()) { // same caches: never ordered()
+            // A range that does not reach @e cannot absorb it (absorb()'s
+            // meet, without building the union).
+            if (range && !Hull{c.addr(), last_byte(c)}.meets(first, last))
+                continue;
+            if (same_key(c, e) && absorb(c, e))
+                return k;
+            continue;
+        }
+        if (ordered(c, e)) // other caches: never the same key
             break;
     }
     return at;
@@ -191,16 +228,19 @@ std::size_t fold_target(std::vector<Invalidation>& v, std::size_t at, const Inva
 
 void merge_in_place(std::vector<Invalidation>& v) {
     std::size_t n = 0; // v[0, n) is the merged prefix, in submission order
+    Hull hull;         // covers the ranges of v[0, n)
     for (std::size_t i = 0; i < v.size(); i++) {
         const Invalidation e = v[i];
-        std::size_t at = fold_target(v, n, e);
+        std::size_t at = fold_target(v, n, e, hull);
         if (at == n) {
             v[n++] = e; // n <= i: never overwrites an entry not yet read
+            hull.add(e);
             continue;
         }
+        hull.add(v[at]);
         // v[at] grew: it may now meet an earlier entry of its key.
         for (;;) {
-            const std::size_t k = fold_target(v, at, v[at]);
+            const std::size_t k = fold_target(v, at, v[at], hull);
             if (k == at)
                 break;
             // v[k] absorbed v[at]; close the gap (rare: one per entry at most).

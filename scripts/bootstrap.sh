@@ -16,7 +16,7 @@ PKGS=(
 	libfmt-dev libexpected-dev abigail-tools libgtest-dev libgmock-dev libbenchmark-dev
 	clang-format sparse
 	gcc-multilib g++-multilib
-	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd lz4
 	libglib2.0-dev libpixman-1-dev libfdt-dev patch
 	flex bison bc libelf-dev libssl-dev dwarves rsync python3 perl
 	dpkg-dev debhelper dh-dkms dkms fakeroot lintian groff man-db udev
@@ -43,6 +43,8 @@ fi
 
 if [[ ${VSVA_SKIP_KERNELS:-0} != 1 ]]; then
 	"$here/kernels.sh" fetch
+	# The nested guest's small kernel, from the debug kernel's source.
+	"$VSVA_TOP/tests/nested/guest-kernel.sh" fetch
 fi
 # The patched QEMU of the nested run (cached by source version + patches).
 if [[ ${VSVA_SKIP_QEMU:-0} != 1 ]]; then

@@ -86,6 +86,20 @@ run_qemu() { # IOMMU-DEVICE CONTROL(0|1)
 			image_sha=$(image_sha)
 			echo 1 >$HOOK
 			echo go >&3
+			# Stale translations make the guest's disk fault and
+			# retry for as long as it lets it: once QEMU's check has
+			# seen them (or after 120 s), a few more seconds, then
+			# QEMU is stopped (SIGTERM: it still prints its counters;
+			# busybox's timeout runs QEMU as $qpid, coreutils' passes
+			# the signal on).
+			i=0
+			while kill -0 $qpid 2>/dev/null && [ $i -lt 120 ] &&
+				[ "$(grep -ac '^.*vsva-check:' /tmp/qemu.err)" = "$pre_control" ]; do
+				sleep 1
+				i=$((i + 1))
+			done
+			sleep 5
+			kill -TERM $qpid 2>/dev/null
 		fi
 	fi
 	wait $qpid

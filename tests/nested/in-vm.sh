@@ -129,6 +129,8 @@ run_mode() {
 	t0=$(uptime_s)
 	run_qemu "$iommu" $control
 	t1=$(uptime_s)
+	# What the guest's VT-d driver said, then its own results.
+	console | grep -a 'DMAR' | head -n 12
 	guest
 	# What the guest said after the control began (it may have crashed:
 	# stale translations send its DMA to the wrong pages).

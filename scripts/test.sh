@@ -212,7 +212,16 @@ for k in stock debug; do
 	stage "in-VM suites on the $k kernel"
 	# Every suite in one guest: the debug kernel's fail-nth sweeps, kills
 	# and stall test need more than the runner's default 900 s.
-	vm_run "in-VM suites on $k" --kernel "$k" --timeout "${VSVA_SUITE_TIMEOUT:-2700}"
+	# On stock, vm_trace runs alone with one vCPU: toggling tracepoints
+	# (static-key text patching) in the 2-vCPU stock guest hung the whole
+	# VM in two CI runs (a vCPU's clock stopped, the IPI never answered:
+	# QEMU's TCG, not the module; tests/README.md).
+	if [[ $k == stock ]]; then
+		vm_run "in-VM suites on stock" --kernel stock --timeout 900 --skip vm_trace
+		vm_run "vm_trace on stock (one vCPU)" --kernel stock --icount --suite vm_trace
+	else
+		vm_run "in-VM suites on $k" --kernel "$k" --timeout "${VSVA_SUITE_TIMEOUT:-2700}"
+	fi
 	took "$k kernel"
 done
 # A production build (no VSVA_TEST_HOOKS) ships no test hooks.

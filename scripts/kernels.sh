@@ -143,22 +143,6 @@ fetch_perf() {
 	exec 9>&-
 }
 
-# Every option the fragment asks for must have survived olddefconfig.
-check_config() {
-	local cfg=$1 frag=$2 line bad=0
-	while IFS= read -r line; do
-		[[ $line == CONFIG_*=* ]] || continue
-		if [[ $line == *=n ]]; then
-			grep -qx "${line%=n}=y" "$cfg" || continue
-		elif grep -qx "$line" "$cfg"; then
-			continue
-		fi
-		log "config: $line did not stick"
-		bad=1
-	done <"$frag"
-	((bad == 0)) || die "kernel config is incomplete (${frag##*/})"
-}
-
 path() {
 	local name=$1 what=$2 d
 	d=$(readlink -f "$K/$name") || die "kernel $name not fetched"

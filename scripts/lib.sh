@@ -22,3 +22,20 @@ quiet() {
 	fi
 	rm -f "$out"
 }
+
+# check_config CONFIG FRAGMENT: every option the fragment asks for must
+# have survived olddefconfig (used by every kernel built from a fragment).
+check_config() {
+	local cfg=$1 frag=$2 line bad=0
+	while IFS= read -r line; do
+		[[ $line == CONFIG_*=* ]] || continue
+		if [[ $line == *=n ]]; then
+			grep -qx "${line%=n}=y" "$cfg" || continue
+		elif grep -qx "$line" "$cfg"; then
+			continue
+		fi
+		log "config: $line did not stick"
+		bad=1
+	done <"$frag"
+	((bad == 0)) || die "kernel config is incomplete (${frag##*/})"
+}

@@ -131,35 +131,24 @@ case_lockup() {
 		echo "selftest lockup-debug: FAILED: cannot build test_lockup.ko: $ko"
 		return
 	}
-	# First the defaults every other run keeps (tests/vm/run: nothing is
-	# raised), then the detectors on a short fuse for this guest only, as
-	# vm_control_stall does: a hung task after 2 s (khungtaskd looks every
-	# 2 s), a soft lockup after 2 * 2 s (sampled every 0.8 s), an RCU stall
-	# after 3 s (the kernel's floor).  Then 6 s of uninterruptible sleep
-	# (reports came 2.1, 4.2 and 6.2 s in with an 8 s sleep) and 24 s
-	# without preemption (with a 5 s RCU timeout: the soft lockup 5.8 s in,
-	# the RCU stall 10.7 s in: no grace period starts during the first ~5 s
-	# of the spin, so the stall comes that much after its threshold).
-	# (With the defaults, 20 s / 21 s / 120 s, it took a 75 s spin, run twice
-	# by busybox insmod: about 200 s of guest time.)  A hard lockup
-	# (disable_irq=1) is not provoked.
-	local t=/vsva/extra/test_lockup.ko c p=/proc/sys/kernel
-	local rcu=/sys/module/rcupdate/parameters/rcu_cpu_stall_timeout
-	local show="watchdog_thresh=\$(cat $p/watchdog_thresh)"
-	show+=" rcu_cpu_stall_timeout=\$(cat $rcu)"
-	show+=" hung_task_timeout_secs=\$(cat $p/hung_task_timeout_secs)"
-	c="echo lockup-defaults: $show"
-	c+="; echo 2 >$p/hung_task_timeout_secs; echo 2 >$p/watchdog_thresh; echo 3 >$rcu"
-	c+="; echo lockup-thresholds: $show"
-	c+="; load-once $t 'state=D time_secs=6'"
-	c+="; load-once $t 'disable_preempt=1 time_secs=24'; true"
+	# tests/vm/selftest-lockup.sh in the guest: first the defaults every
+	# other run keeps (tests/vm/run: nothing is raised), then the detectors
+	# on a short fuse for this guest only, as vm_control_stall does (hung
+	# task 2 s, soft lockup 4 s, RCU stall 3 s), 6 s of uninterruptible
+	# sleep, then a spin without preemption that stops once both the soft
+	# lockup and the RCU stall have been reported (about 10 s).  With the
+	# defaults (20 s, 21 s, 120 s) it took a 75 s spin, which busybox insmod
+	# ran twice: about 200 s of guest time.  A hard lockup (disable_irq=1)
+	# is not provoked.
 	expect lockup-debug 1 \
 		'^lockup-defaults: watchdog_thresh=10 rcu_cpu_stall_timeout=21 hung_task_timeout_secs=120$' \
 		'^lockup-thresholds: watchdog_thresh=2 rcu_cpu_stall_timeout=3 hung_task_timeout_secs=2$' \
 		'^check kernel-log on debug: FAILED: kernel reported .*hung task' \
 		'^check kernel-log on debug: FAILED: kernel reported .*soft lockup' \
-		'^check kernel-log on debug: FAILED: kernel reported .*RCU stall' -- \
-		--kernel debug --timeout 600 --add "$ko" --add "${ko%/*}/load-once" -- sh -c "$c"
+		'^check kernel-log on debug: FAILED: kernel reported .*RCU stall' \
+		'^lockup-seen: soft lockup and RCU stall after' -- \
+		--kernel debug --timeout 600 --add "$ko" --add "${ko%/*}/load-once" -- \
+		"$here/selftest-lockup.sh" /vsva/extra/test_lockup.ko
 }
 
 cases=("$@")

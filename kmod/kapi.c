@@ -323,6 +323,10 @@ out_unlock:
 	return rc;
 }
 
+/* Both granularities that name a PASID keep it at the same place. */
+static_assert(offsetof(struct vsva_cache_invalidate_info, granu.pasid_info.pasid) ==
+	      offsetof(struct vsva_cache_invalidate_info, granu.addr_info.pasid));
+
 /* The PASID an invalidation names, or 0 for DOMAIN granularity. */
 static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
 {
@@ -352,6 +356,14 @@ static int vsva_inv_apply(struct vsva_ctx *ctx, struct vsva_domain *dom,
 	int rc = 0;
 
 	for (ok = 0; ok < n; ok++) {
+		/*
+		 * The usual entry names the PASID of the one before: the
+		 * PASID field, where PASID and ADDR granularity both keep it,
+		 * equal to @last needs no lookup (nor does DOMAIN granularity,
+		 * whatever that field holds).
+		 */
+		if ((u32)inv[ok].granu.addr_info.pasid == last)
+			continue;
 		pasid = vsva_inv_pasid(&inv[ok]);
 		if (!pasid || pasid == last)
 			continue;

@@ -334,13 +334,20 @@ static unsigned int emu_inv_devtlb_n(struct emu_cache *c,
 	};
 	unsigned int i, nf = 0;
 
+	const struct emu_pasid_list *pl;
+
 	emu_cache_lock(c);
+	pl = c->hint;
 	for (i = 0; i < n; i++) {
-		if (!emu_inv_devtlb(&inv[i], flags))
+		if (!emu_inv_devtlb(&inv[i], flags) ||
+		    emu_inv_addr_nothing(pl, &inv[i]))
 			continue;
 		emu_inv_match(&inv[i], &m);
-		if (!emu_cache_nothing(c, &m))
-			nf += emu_cache_flush_locked(c, &m);
+		if (emu_cache_nothing(c, &m))
+			continue;
+		nf += emu_cache_flush_locked(c, &m);
+		/* The flush may have looked up another PASID or freed @pl. */
+		pl = c->hint;
 	}
 	emu_cache_unlock(c);
 	return nf;
@@ -409,6 +416,7 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	unsigned int i, nf = 0;
 	u64 dev_tag = dev && emu_dev(dev) ? emu_dev(dev)->tag : 0;
 	struct emu_match m = { .dom = edm ? edm->tag : 0, .match_dom = true };
+	const struct emu_pasid_list *pl;
 	bool devtlb;
 	struct vsva_device *d;
 	u8 types = 0;
@@ -424,6 +432,7 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	 * all the same.
 	 */
 	emu_cache_lock(&edm->iotlb);
+	pl = edm->iotlb.hint;
 	for (i = 0; i < n; i++) {
 		const struct vsva_cache_invalidate_info *e = &inv[i];
 
@@ -435,7 +444,9 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 			break;
 		}
 		types |= e->cache;
-		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB))
+		/* The usual entry: a page its PASID never cached. */
+		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB) ||
+		    emu_inv_addr_nothing(pl, e))
 			continue;
 		emu_inv_match(e, &m);
 		/* LEAF: only leaves changed, paging-structure entries stay. */
@@ -452,6 +463,8 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
 		m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
 		nf += emu_cache_flush_locked(&edm->iotlb, &m);
+		/* The flush may have looked up another PASID or freed @pl. */
+		pl = edm->iotlb.hint;
 	}
 	emu_cache_unlock(&edm->iotlb);
 	/* The device TLBs when any entry's emu_inv_devtlb() says so. */

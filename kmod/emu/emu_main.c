@@ -402,7 +402,7 @@ static void emu_inv_dev(struct vsva_device *d, u64 dom_tag,
  * @dom_tag, for device @dev (tag @dev_tag) or every device (@dev NULL),
  * with @c's lock held: how many translations it dropped.
  */
-static noinline unsigned int
+static __always_inline unsigned int
 emu_iotlb_inv(struct emu_cache *c, u64 dom_tag, struct vsva_device *dev,
 	      u64 dev_tag, const struct vsva_cache_invalidate_info *e)
 {

@@ -34,12 +34,8 @@ using namespace dp;
 
 namespace {
 
-constexpr uint64_t kRamGpa = 0x100000, kRamLen = 8ull << 20;
-constexpr uint64_t kPool = 0x100000, kPoolEnd = 0x500000;
-constexpr uint64_t kDataGpa = 0x600000;
-constexpr uint64_t kVa = 0x200000000000ull;
+constexpr uint64_t kVa = kBenchVa;
 constexpr unsigned kIotlbFill = 4080; // capacity (4096) minus the PDEs'
-constexpr const char* kSkipHook = "/sys/kernel/debug/vsva/bench_skip_inv_backend";
 
 [[noreturn]] void Die(const char* what, int rc) {
     fprintf(stderr, "inv_bench: %s failed: %d\n", what, rc);
@@ -49,72 +45,6 @@ constexpr const char* kSkipHook = "/sys/kernel/debug/vsva/bench_skip_inv_backend
 void Bench(const char* name, double v, const char* op, double target) {
     printf("bench: %s = %.3f (goal %s %g)\n", name, v, op, target);
 }
-
-bool SetHook(bool on) {
-    FILE* f = fopen(kSkipHook, "w");
-    if (!f)
-        return false;
-    bool ok = fputs(on ? "1" : "0", f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
-// One VM: a domain with guest RAM, a device, @npasids PASIDs bound to one
-// 4-level table whose first 16 2 MiB regions map 4 KiB pages.
-struct Vm {
-    Ctx ctx;
-    GuestRam ram;
-    std::unique_ptr<PageTables> pt;
-    uint32_t dom = 0, dev = 0;
-    std::vector<uint32_t> pasids;
-
-    Vm(uint16_t rid, unsigned npasids) {
-        int rc;
-        if (!ctx.ok())
-            Die("open /dev/vsva", -errno);
-        if ((rc = ctx.DomainAlloc(&dom)))
-            Die("domain alloc", rc);
-        if ((rc = ram.Add(ctx, dom, kRamGpa, kRamLen)))
-            Die("map", rc);
-        pt = std::make_unique<PageTables>(ram, kPool, kPoolEnd, 4);
-        uint64_t t = pt->NewTable();
-        for (unsigned j = 0; j < 512; j++)
-            ram.Q(t + j * 8) = kDataGpa | kUser;
-        for (unsigned r = 0; r < 16; r++)
-            ram.Q(pt->Entry(kVa + r * k2M, 2)) = t | kUser;
-        if ((rc = ctx.Attach(Rid(rid), dom, 0, &dev)))
-            Die("attach", rc);
-        for (unsigned i = 0; i < npasids; i++) {
-            uint32_t p;
-            if ((rc = ctx.PasidAlloc(&p)))
-                Die("pasid alloc", rc);
-            if ((rc = ctx.Bind(dev, p, pt->root(), pt->aw())))
-                Die("bind", rc);
-            pasids.push_back(p);
-        }
-    }
-    void Dma(uint32_t pasid, uint64_t iova) {
-        uint64_t v;
-        struct vsva_emu_dma d;
-        int rc = ctx.Dma(dev, pasid, iova, &v, sizeof(v), 0, &d);
-        if (rc || (d.out_flags & VSVA_EMU_DMA_FAULTED))
-            Die("dma", rc ? rc : -(int)d.out_fault.reason);
-    }
-    // @n translations cached, spread over the PASIDs.
-    void Fill(unsigned n) {
-        for (unsigned i = 0; i < n; i++)
-            Dma(pasids[i % pasids.size()], kVa + (i / pasids.size()) * k4K);
-    }
-    int Inv(struct vsva_cache_invalidate_info inv) { return ctx.Invalidate(dev, inv); }
-    int Batch(std::vector<struct vsva_cache_invalidate_info>& v) {
-        struct vsva_cache_invalidate_batch b = {};
-        b.argsz = sizeof(b);
-        b.target_id = dev;
-        b.entry_len = sizeof(v[0]);
-        b.entry_num = (uint32_t)v.size();
-        b.data_uptr = (uintptr_t)v.data();
-        return ctx.Call(VSVA_CACHE_INVALIDATE_BATCH, &b);
-    }
-};
 
 // ADDR 4 KiB IOTLB invalidations of pages the PASID has not cached (the
 // common guest flush after an unmap), each its own address.

@@ -541,19 +541,30 @@ static void vsva_batch_msg(struct vsva_errmsg *err, u32 idx)
 }
 
 /*
- * The kernel copy of a batch of @n entries: the context's buffer when it
- * is big enough and no other batch holds it (*@shared), else a new one.
+ * The kernel copy of a batch of @n entries: the context's buffer when no
+ * other batch holds it (*@shared), grown to @n entries if it is smaller
+ * (at least VSVA_INV_BUF_ENTRIES; at most VSVA_MAX_BATCH, 56 KiB, charged
+ * to the caller's memory cgroup); else a new one.
  */
 static struct vsva_cache_invalidate_info *
 vsva_inv_buf_get(struct vsva_ctx *ctx, u32 n, bool *shared)
 {
+	struct vsva_cache_invalidate_info *buf;
+	u32 len;
+
 	*shared = false;
-	if (n <= VSVA_INV_BUF_ENTRIES && mutex_trylock(&ctx->inv_buf_lock)) {
-		if (!ctx->inv_buf)
-			ctx->inv_buf = kmalloc_array(VSVA_INV_BUF_ENTRIES,
-						     sizeof(*ctx->inv_buf),
-						     GFP_KERNEL_ACCOUNT);
-		if (ctx->inv_buf) {
+	if (mutex_trylock(&ctx->inv_buf_lock)) {
+		if (n > ctx->inv_buf_len) {
+			len = max_t(u32, n, VSVA_INV_BUF_ENTRIES);
+			buf = kvmalloc_array(len, sizeof(*buf),
+					     GFP_KERNEL_ACCOUNT);
+			if (buf) {
+				kvfree(ctx->inv_buf);
+				ctx->inv_buf = buf;
+				ctx->inv_buf_len = len;
+			}
+		}
+		if (n <= ctx->inv_buf_len) {
 			*shared = true;
 			return ctx->inv_buf;
 		}

@@ -55,7 +55,7 @@ struct vsva_user;
 #define VSVA_S2_CHUNK_PAGES 512
 /* Largest VSVA_CACHE_INVALIDATE_BATCH. */
 #define VSVA_MAX_BATCH 1024
-/* Entries of the context's reusable batch copy (3.5 KiB, one kmalloc-4k). */
+/* Smallest size of the context's batch copy (3.5 KiB, one kmalloc-4k). */
 #define VSVA_INV_BUF_ENTRIES 64
 /*
  * debugfs lists at most this many entries of one list (PASIDs of a set or
@@ -108,9 +108,11 @@ struct vsva_obj {
  * @inv_buf_lock: held by the batch using @inv_buf (taken by
  *	mutex_trylock() only: a batch that finds it held allocates its own
  *	copy)
- * @inv_buf: the kernel copy of a batch of at most VSVA_INV_BUF_ENTRIES
- *	entries, allocated by the first such batch and kept until the
- *	context is freed, so that the usual batch allocates nothing
+ * @inv_buf: the kernel copy of a batch (@inv_buf_len entries, NULL
+ *	until the first batch), grown to the largest batch the context sent
+ *	and kept until the context is freed, so that a batch allocates
+ *	nothing but the first time (or when another batch holds it)
+ * @inv_buf_len: entries @inv_buf holds (@inv_buf_lock)
  */
 struct vsva_ctx {
 	struct mutex lock;	/* see the top of this file */
@@ -134,6 +136,7 @@ struct vsva_ctx {
 	char owner_comm[TASK_COMM_LEN];
 	struct mutex inv_buf_lock;	/* see the kernel-doc above */
 	struct vsva_cache_invalidate_info *inv_buf;
+	u32 inv_buf_len;
 };
 
 /**

@@ -318,43 +318,66 @@ int vsva_check_inv_info(const struct vsva_cache_invalidate_info *inv,
 }
 
 /*
- * The usual entry, checked in a few comparisons: a full-size (56-byte)
- * ADDR invalidation of the IOTLB and/or device TLB, as a 5.11 VMM sends
- * it.  True only when vsva_check_inv_info() would accept @inv too; on
- * false the caller runs vsva_check_inv_info(), which says what is wrong
- * (or accepts a less usual entry).
+ * The usual entries, checked in a few comparisons each: how many entries
+ * from the start of @inv[0..@n) are full-size (56-byte) ADDR
+ * invalidations of the IOTLB and/or device TLB, as a 5.11 VMM sends
+ * them, that vsva_check_inv_info() accepts.  The caller runs
+ * vsva_check_inv_info() on the first entry not counted, which says what
+ * is wrong (or accepts a less usual entry).  Each test covers whole words
+ * of the entry:
+ *  - argsz and version;
+ *  - cache, granularity and the 6 padding bytes, read as one
+ *    little-endian word: 0x200 | cache, cache 1..3 (IOTLB, DEV_IOTLB or
+ *    both), so the word minus 0x201 is at most 2;
+ *  - addr_info.flags and archid as one word: the PASID flag, ARCHID and
+ *    LEAF allowed, archid 0;
+ *  - pasid in [0 with @rid_ok else 1, VSVA_PASID_MAX], one comparison;
+ *  - granule_size (a power of two, at least 4 KiB), nb_granules (not 0)
+ *    and the range's overflow, as vsva_check_inv_info().
  */
-static bool vsva_inv_addr_fast_ok(const struct vsva_cache_invalidate_info *inv,
-				  bool rid_ok)
+static unsigned int
+vsva_inv_fast_prefix(const struct vsva_cache_invalidate_info *inv,
+		     unsigned int n, bool rid_ok)
 {
-	const u64 types = VSVA_CACHE_INV_TYPE_IOTLB |
-			  VSVA_CACHE_INV_TYPE_DEV_IOTLB;
-	const struct vsva_inv_addr_info *ai = &inv->granu.addr_info;
-	u64 start, size, last, w;
-	__le64 raw;
+	const u64 pmin = !rid_ok, pspan = VSVA_PASID_MAX - pmin;
+	const u64 mask = ~(u64)(VSVA_INV_ADDR_FLAGS_ARCHID |
+				VSVA_INV_ADDR_FLAGS_LEAF);
+	unsigned int i;
 
-	if (inv->argsz != sizeof(*inv) ||
-	    inv->version != VSVA_CACHE_INVALIDATE_INFO_VERSION_1)
-		return false;
-	/* cache, granularity and the 6 padding bytes: one 64-bit word. */
+	static_assert(VSVA_CACHE_INV_TYPE_IOTLB == 1 &&
+		      VSVA_CACHE_INV_TYPE_DEV_IOTLB == 2);
 	static_assert(offsetof(struct vsva_cache_invalidate_info, cache) == 8 &&
 		      offsetof(struct vsva_cache_invalidate_info, granu) == 16);
-	memcpy(&raw, (const u8 *)inv + 8, sizeof(raw));
-	w = le64_to_cpu(raw);
-	if ((w & ~types) != (u64)VSVA_INV_GRANU_ADDR << 8 || !(w & types))
-		return false;
-	if ((ai->flags & ~(VSVA_INV_ADDR_FLAGS_PASID |
-			   VSVA_INV_ADDR_FLAGS_ARCHID |
-			   VSVA_INV_ADDR_FLAGS_LEAF)) ||
-	    !(ai->flags & VSVA_INV_ADDR_FLAGS_PASID) || ai->archid ||
-	    (!ai->pasid && !rid_ok) || ai->pasid > VSVA_PASID_MAX)
-		return false;
-	start = ai->addr & ~(ai->granule_size - 1);
-	return ai->granule_size >= SZ_4K &&
-	       !(ai->granule_size & (ai->granule_size - 1)) &&
-	       ai->nb_granules &&
-	       !check_mul_overflow(ai->granule_size, ai->nb_granules, &size) &&
-	       !check_add_overflow(start, size - 1, &last);
+	for (i = 0; i < n; i++, inv++) {
+		const struct vsva_inv_addr_info *ai = &inv->granu.addr_info;
+		u64 w, g, size, start;
+		__le64 raw;
+
+		if (inv->argsz != sizeof(*inv) ||
+		    inv->version != VSVA_CACHE_INVALIDATE_INFO_VERSION_1)
+			break;
+		memcpy(&raw, (const u8 *)inv + 8, sizeof(raw));
+		w = le64_to_cpu(raw);
+		if (w - ((VSVA_INV_GRANU_ADDR << 8) |
+			 VSVA_CACHE_INV_TYPE_IOTLB) > 2)
+			break;
+		w = (u64)ai->archid << 32 | ai->flags;
+		if ((w & mask) != VSVA_INV_ADDR_FLAGS_PASID)
+			break;
+		if (ai->pasid - pmin > pspan)
+			break;
+		g = ai->granule_size;
+		if (g < SZ_4K || (g & (g - 1)))
+			break;
+		if (!ai->nb_granules ||
+		    check_mul_overflow(g, ai->nb_granules, &size))
+			break;
+		start = ai->addr & ~(g - 1);
+		/* The range's last byte, start + size - 1, must not wrap. */
+		if (start + (size - 1) < start)
+			break;
+	}
+	return i;
 }
 
 int vsva_check_page_resp(const struct vsva_page_response *msg,
@@ -517,6 +540,50 @@ static void vsva_batch_msg(struct vsva_errmsg *err, u32 idx)
 	vsva_err(err, "batch entry %u: %s", idx, tmp);
 }
 
+/*
+ * The kernel copy of a batch of @n entries: the context's buffer when no
+ * other batch holds it (*@shared), grown to @n entries if it is smaller
+ * (at least VSVA_INV_BUF_ENTRIES; at most VSVA_MAX_BATCH, 56 KiB, charged
+ * to the caller's memory cgroup); else a new one.
+ */
+static struct vsva_cache_invalidate_info *
+vsva_inv_buf_get(struct vsva_ctx *ctx, u32 n, bool *shared)
+{
+	struct vsva_cache_invalidate_info *buf;
+	u32 len;
+
+	*shared = false;
+	if (mutex_trylock(&ctx->inv_buf_lock)) {
+		if (n > ctx->inv_buf_len) {
+			len = max_t(u32, n, VSVA_INV_BUF_ENTRIES);
+			buf = kvmalloc_array(len, sizeof(*buf),
+					     GFP_KERNEL_ACCOUNT);
+			if (buf) {
+				kvfree(ctx->inv_buf);
+				ctx->inv_buf = buf;
+				ctx->inv_buf_len = len;
+			}
+		}
+		if (n <= ctx->inv_buf_len) {
+			*shared = true;
+			return ctx->inv_buf;
+		}
+		mutex_unlock(&ctx->inv_buf_lock);
+	}
+	return kvmalloc_array(n, sizeof(struct vsva_cache_invalidate_info),
+			      GFP_KERNEL_ACCOUNT);
+}
+
+static void vsva_inv_buf_put(struct vsva_ctx *ctx,
+			     struct vsva_cache_invalidate_info *inv,
+			     bool shared)
+{
+	if (shared)
+		mutex_unlock(&ctx->inv_buf_lock);
+	else
+		kvfree(inv);
+}
+
 static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 				 const struct vsva_cache_invalidate_batch *b,
 				 u32 *handled, struct vsva_errmsg *err)
@@ -526,6 +593,7 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 	struct vsva_cache_invalidate_info *inv;
 	unsigned int valid, done = 0;
 	int rc = 0, vrc = 0;
+	bool shared;
 	u8 *arr;
 
 	*handled = 0;
@@ -543,7 +611,7 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 	if (!b->entry_num)
 		return 0;
 
-	inv = kvmalloc_array(b->entry_num, ksize, GFP_KERNEL_ACCOUNT);
+	inv = vsva_inv_buf_get(ctx, b->entry_num, &shared);
 	if (!inv)
 		return -ENOMEM;
 	/* The usual stride needs no second buffer: read straight into @inv. */
@@ -572,9 +640,7 @@ static int vsva_invalidate_batch(struct vsva_ctx *ctx,
 	 */
 	valid = 0;
 	if (b->entry_len == ksize)
-		while (valid < b->entry_num &&
-		       vsva_inv_addr_fast_ok(&inv[valid], rid_ok))
-			valid++;
+		valid = vsva_inv_fast_prefix(inv, b->entry_num, rid_ok);
 	for (; valid < b->entry_num; valid++) {
 		const u8 *e = arr + (size_t)valid * b->entry_len;
 		u32 argsz;
@@ -616,7 +682,7 @@ out_free_arr:
 	if (arr != (u8 *)inv)
 		kvfree(arr);
 out_free_inv:
-	kvfree(inv);
+	vsva_inv_buf_put(ctx, inv, shared);
 	return rc;
 }
 

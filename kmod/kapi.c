@@ -323,6 +323,10 @@ out_unlock:
 	return rc;
 }
 
+/* Both granularities that name a PASID keep it at the same place. */
+static_assert(offsetof(struct vsva_cache_invalidate_info, granu.pasid_info.pasid) ==
+	      offsetof(struct vsva_cache_invalidate_info, granu.addr_info.pasid));
+
 /* The PASID an invalidation names, or 0 for DOMAIN granularity. */
 static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
 {
@@ -331,6 +335,40 @@ static u32 vsva_inv_pasid(const struct vsva_cache_invalidate_info *inv)
 	if (inv->granularity == VSVA_INV_GRANU_ADDR)
 		return inv->granu.addr_info.pasid;
 	return 0;
+}
+
+/*
+ * How many entries from @inv[0] name PASIDs allocated in @ctx (or none:
+ * DOMAIN granularity, RID_PASID); *@bad is the PASID of the first that
+ * does not.  One lookup per run of entries naming the same PASID.
+ */
+static unsigned int
+vsva_inv_pasids_ok(struct vsva_ctx *ctx,
+		   const struct vsva_cache_invalidate_info *inv,
+		   unsigned int n, u32 *bad)
+{
+	const struct vsva_cache_invalidate_info *e, *end = inv + n;
+	u32 pasid, last = 0;
+
+	for (e = inv; e < end; e++) {
+		/*
+		 * The usual entry names the PASID of the one before: the
+		 * PASID field, where PASID and ADDR granularity both keep it,
+		 * equal to @last needs no lookup (nor does DOMAIN granularity,
+		 * whatever that field holds).
+		 */
+		if ((u32)e->granu.addr_info.pasid == last)
+			continue;
+		pasid = vsva_inv_pasid(e);
+		if (!pasid || pasid == last)
+			continue;
+		if (!vsva_ioasid_find(ctx->set, pasid)) {
+			*bad = pasid;
+			break;
+		}
+		last = pasid;
+	}
+	return e - inv;
 }
 
 /*
@@ -348,17 +386,10 @@ static int vsva_inv_apply(struct vsva_ctx *ctx, struct vsva_domain *dom,
 			  struct vsva_errmsg *err)
 {
 	unsigned int i, ok, done = 0;
-	u32 pasid = 0, last = 0;
+	u32 pasid = 0;
 	int rc = 0;
 
-	for (ok = 0; ok < n; ok++) {
-		pasid = vsva_inv_pasid(&inv[ok]);
-		if (!pasid || pasid == last)
-			continue;
-		if (!vsva_ioasid_find(ctx->set, pasid))
-			break;
-		last = pasid;
-	}
+	ok = vsva_inv_pasids_ok(ctx, inv, n, &pasid);
 	if (ok && !vsva_test_skip_inv_backend())
 		rc = ctx->ops->cache_invalidate(dom, one, inv, ok, flags, &done,
 						err);

@@ -38,6 +38,8 @@ static void vsva_ctx_free(struct kref *ref)
 	vsva_ioasid_set_free(ctx->set);
 	WARN_ON(ctx->nr_objects || !xa_empty(&ctx->objects));
 	xa_destroy(&ctx->objects);
+	kvfree(ctx->inv_buf);
+	mutex_destroy(&ctx->inv_buf_lock);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
 }

@@ -85,6 +85,7 @@ static int vsva_fops_open(struct inode *inode, struct file *filp)
 	if (!ctx)
 		return -ENOMEM;
 	mutex_init(&ctx->lock);
+	mutex_init(&ctx->inv_buf_lock);
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1);
 	kref_init(&ctx->ref);
 	ctx->ops = &vsva_emu_ops;
@@ -114,6 +115,7 @@ out_set:
 out_id:
 	vsva_ctx_unpublish(ctx);
 out_free:
+	mutex_destroy(&ctx->inv_buf_lock);
 	kfree(ctx);
 	return rc;
 }

@@ -55,6 +55,8 @@ struct vsva_user;
 #define VSVA_S2_CHUNK_PAGES 512
 /* Largest VSVA_CACHE_INVALIDATE_BATCH. */
 #define VSVA_MAX_BATCH 1024
+/* Smallest size of the context's batch copy (3.5 KiB, one kmalloc-4k). */
+#define VSVA_INV_BUF_ENTRIES 64
 /*
  * debugfs lists at most this many entries of one list (PASIDs of a set or
  * a device, mappings of a domain), then how many it left out: a dump stays
@@ -103,6 +105,14 @@ struct vsva_obj {
  *	(in the initial PID namespace)
  * @owner_uid: its effective uid then (in the initial user namespace)
  * @owner_comm: its command name then
+ * @inv_buf_lock: held by the batch using @inv_buf (taken by
+ *	mutex_trylock() only: a batch that finds it held allocates its own
+ *	copy)
+ * @inv_buf: the kernel copy of a batch (@inv_buf_len entries, NULL
+ *	until the first batch), grown to the largest batch the context sent
+ *	and kept until the context is freed, so that a batch allocates
+ *	nothing but the first time (or when another batch holds it)
+ * @inv_buf_len: entries @inv_buf holds (@inv_buf_lock)
  */
 struct vsva_ctx {
 	struct mutex lock;	/* see the top of this file */
@@ -124,6 +134,9 @@ struct vsva_ctx {
 	pid_t owner_pid;
 	uid_t owner_uid;
 	char owner_comm[TASK_COMM_LEN];
+	struct mutex inv_buf_lock;	/* see the kernel-doc above */
+	struct vsva_cache_invalidate_info *inv_buf;
+	u32 inv_buf_len;
 };
 
 /**

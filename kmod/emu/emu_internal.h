@@ -22,6 +22,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/overflow.h>
 #include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/spinlock.h>
@@ -187,6 +188,36 @@ static inline bool emu_cache_nothing(const struct emu_cache *c,
 	return m->match_pasid && pl && pl->pasid == m->pasid &&
 	       !(m->kind_mask & BIT(EMU_K_PASID)) &&
 	       (m->last < pl->lo || m->start > pl->hi);
+}
+
+/*
+ * A batch's usual entry decided in a few instructions: true when @inv is an
+ * ADDR invalidation of @pl's PASID (@pl: the cache's hint, the PASID last
+ * looked up, or NULL) whose range lies outside what that PASID ever
+ * cached, so that it drops no translation or paging-structure entry
+ * from that cache (the IOTLB or a device TLB: not for PASID-cache
+ * entries, which have no range).  False means "maybe": the caller builds
+ * the filter and asks
+ * emu_cache_nothing() and emu_cache_flush_locked().  A range whose size
+ * is 0 or overflows is left to them (they clamp it).  The lock is held.
+ */
+static __always_inline bool
+emu_inv_addr_nothing(const struct emu_pasid_list *pl,
+		     const struct vsva_cache_invalidate_info *inv)
+{
+	const struct vsva_inv_addr_info *a = &inv->granu.addr_info;
+	u64 size, start, last;
+
+	if (inv->granularity != VSVA_INV_GRANU_ADDR || !pl ||
+	    pl->pasid != a->pasid)
+		return false;
+	if (check_mul_overflow(a->granule_size, a->nb_granules, &size) ||
+	    !size)
+		return false;
+	start = a->addr & ~(a->granule_size - 1);
+	if (check_add_overflow(start, size - 1, &last))
+		return false;
+	return last < pl->lo || start > pl->hi;
 }
 
 int emu_cache_init(struct emu_cache *c, unsigned int cap);

@@ -334,13 +334,20 @@ static unsigned int emu_inv_devtlb_n(struct emu_cache *c,
 	};
 	unsigned int i, nf = 0;
 
+	const struct emu_pasid_list *pl;
+
 	emu_cache_lock(c);
+	pl = c->hint;
 	for (i = 0; i < n; i++) {
-		if (!emu_inv_devtlb(&inv[i], flags))
+		if (!emu_inv_devtlb(&inv[i], flags) ||
+		    emu_inv_addr_nothing(pl, &inv[i]))
 			continue;
 		emu_inv_match(&inv[i], &m);
-		if (!emu_cache_nothing(c, &m))
-			nf += emu_cache_flush_locked(c, &m);
+		if (emu_cache_nothing(c, &m))
+			continue;
+		nf += emu_cache_flush_locked(c, &m);
+		/* The flush may have looked up another PASID or freed @pl. */
+		pl = c->hint;
 	}
 	emu_cache_unlock(c);
 	return nf;
@@ -391,6 +398,34 @@ static void emu_inv_dev(struct vsva_device *d, u64 dom_tag,
 }
 
 /*
+ * The IOTLB part of one entry @e (of the IOTLB) of a batch on domain
+ * @dom_tag, for device @dev (tag @dev_tag) or every device (@dev NULL),
+ * with @c's lock held: how many translations it dropped.
+ */
+static __always_inline unsigned int
+emu_iotlb_inv(struct emu_cache *c, u64 dom_tag, struct vsva_device *dev,
+	      u64 dev_tag, const struct vsva_cache_invalidate_info *e)
+{
+	struct emu_match m = { .dom = dom_tag, .match_dom = true };
+
+	emu_inv_match(e, &m);
+	/* LEAF: only leaves changed, paging-structure entries stay. */
+	m.kind_mask = BIT(EMU_K_LEAF);
+	if (e->granularity != VSVA_INV_GRANU_ADDR ||
+	    !(e->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
+		m.kind_mask |= BIT(EMU_K_PDE);
+	if (emu_cache_nothing(c, &m))
+		return 0;
+	/*
+	 * Entries of host PASIDs carry no device; RID_PASID's carry theirs:
+	 * a device's own, or every device's for the domain.
+	 */
+	m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
+	m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
+	return emu_cache_flush_locked(c, &m);
+}
+
+/*
  * A batch: each cache in scope is locked once and gets the entries that
  * concern it, in order; consecutive entries of one PASID find the PASID's
  * index once (emu_pasid_list()), and a range the PASID never cached costs
@@ -408,7 +443,7 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	struct emu_dom *edm = emu_dom(dom);
 	unsigned int i, nf = 0;
 	u64 dev_tag = dev && emu_dev(dev) ? emu_dev(dev)->tag : 0;
-	struct emu_match m = { .dom = edm ? edm->tag : 0, .match_dom = true };
+	const struct emu_pasid_list *pl;
 	bool devtlb;
 	struct vsva_device *d;
 	u8 types = 0;
@@ -424,9 +459,16 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 	 * all the same.
 	 */
 	emu_cache_lock(&edm->iotlb);
+	pl = edm->iotlb.hint;
 	for (i = 0; i < n; i++) {
 		const struct vsva_cache_invalidate_info *e = &inv[i];
 
+		/* The usual entry: a page its PASID never cached. */
+		if ((e->cache & VSVA_CACHE_INV_TYPE_IOTLB) &&
+		    emu_inv_addr_nothing(pl, e)) {
+			types |= e->cache;
+			continue;
+		}
 		if (e->granularity >= VSVA_INV_GRANU_NR) {
 			vsva_err(err, "invalidate: unknown granularity %u",
 				 e->granularity);
@@ -437,21 +479,9 @@ static int emu_cache_invalidate(struct vsva_domain *dom,
 		types |= e->cache;
 		if (!(e->cache & VSVA_CACHE_INV_TYPE_IOTLB))
 			continue;
-		emu_inv_match(e, &m);
-		/* LEAF: only leaves changed, paging-structure entries stay. */
-		m.kind_mask = BIT(EMU_K_LEAF);
-		if (e->granularity != VSVA_INV_GRANU_ADDR ||
-		    !(e->granu.addr_info.flags & VSVA_INV_ADDR_FLAGS_LEAF))
-			m.kind_mask |= BIT(EMU_K_PDE);
-		if (emu_cache_nothing(&edm->iotlb, &m))
-			continue;
-		/*
-		 * Entries of host PASIDs carry no device; RID_PASID's carry
-		 * theirs: a device's own, or every device's for the domain.
-		 */
-		m.match_dev = m.match_pasid && (dev || m.pasid != VSVA_RID_PASID);
-		m.dev = dev_tag ? emu_iotlb_dev(m.pasid, dev_tag) : 0;
-		nf += emu_cache_flush_locked(&edm->iotlb, &m);
+		nf += emu_iotlb_inv(&edm->iotlb, edm->tag, dev, dev_tag, e);
+		/* The flush may have looked up another PASID or freed @pl. */
+		pl = edm->iotlb.hint;
 	}
 	emu_cache_unlock(&edm->iotlb);
 	/* The device TLBs when any entry's emu_inv_devtlb() says so. */

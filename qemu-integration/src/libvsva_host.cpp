@@ -226,18 +226,20 @@ Result<BatchResult> LibvsvaHost::invalidate(std::span<const Invalidation> batch)
             i = end;
             continue;
         }
-        vsva::InvalidationQueue q(vsva::Merge::No);
+        // The guest's order, unmerged: libvsva submits this array in place.
+        std::vector<vsva::Invalidation> run;
+        run.reserve(end - i);
         size_t j = i;
-        for (; j < batch.size() && batch[j].dev == dev; ++j) {
+        for (; j < end; ++j) {
             auto inv = to_libvsva(batch[j]);
             if (!inv)
                 return vtd_error(inv.error().code(),
                                  fmt::format("entry {} of {}: {}", j, batch.size(),
                                              inv.error().to_string()));
-            q.add(*inv);
+            run.push_back(*inv);
         }
         ++batch_calls_;
-        auto r = d->second->invalidate(q);
+        auto r = d->second->invalidate(std::span<const vsva::Invalidation>(run));
         if (!r)
             return vsva::Unexpected(r.error());
         res.done += r->done;

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 // Length tests: every ioctl and every payload, too small / exact / older
 // user / larger with a zero tail / larger with a non-zero tail (-E2BIG).
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <functional>
+#include <thread>
+#include <vector>
+
+#include <sys/mman.h>
 
 #include "vsva_testlib.h"
 
@@ -427,6 +432,218 @@ TEST_F(Sizes, MessageBuffer) {
     EXPECT_EQ(raw_ioctl(fd(), VSVA_PASID_ALLOC, &pa), 0);
     EXPECT_EQ(small[0], '\0');
     EXPECT_EQ(small[1], 'X');
+}
+
+// The batch path checks the usual entry (a 56-byte ADDR invalidation of the
+// IOTLB and/or device TLB) with a few word comparisons, anything else with
+// the full check.  Each entry below, at index 40 of a 64-entry batch of
+// good entries, must be refused with the errno and message the full check
+// gives the same entry alone (VSVA_CACHE_INVALIDATE), the 40 entries
+// before it applied and none after it; and each less usual but valid
+// entry must be accepted.
+TEST_F(Sizes, BatchFastCheckAgreesWithTheFullCheck) {
+    constexpr uint32_t kAt = 40, kN = 64;
+    const uint64_t base = 0x100000000000ull;
+    struct Case {
+        const char* what;
+        std::function<void(vsva_cache_invalidate_info&)> mutate;
+        int err; // 0: accepted
+        const char* msg;
+    };
+    const uint64_t top = ~0ull - 4095;
+    const std::vector<Case> cases = {
+            {"argsz 48", [](auto& e) { e.argsz = 48; }, -EINVAL,
+             "invalidate: argsz 48 is too small for granularity ADDR (56)"},
+            {"version 2", [](auto& e) { e.version = 2; }, -EINVAL,
+             "invalidate: version 2 is not supported (1 is)"},
+            {"cache 0", [](auto& e) { e.cache = 0; }, -EINVAL,
+             "invalidate: cache is 0 (no cache type selected)"},
+            {"cache PASID", [](auto& e) { e.cache = VSVA_CACHE_INV_TYPE_PASID; }, -EINVAL,
+             "invalidate: cache type PASID does not take granularity ADDR"},
+            {"cache IOTLB|PASID",
+             [](auto& e) { e.cache = VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_PASID; },
+             -EINVAL, "invalidate: cache type PASID does not take granularity ADDR"},
+            {"cache bit 3", [](auto& e) { e.cache = 8 | VSVA_CACHE_INV_TYPE_IOTLB; }, -EINVAL,
+             "invalidate: unknown cache type bits 0x8"},
+            {"granularity PASID", [](auto& e) { e.granularity = VSVA_INV_GRANU_PASID; }, -EINVAL,
+             "invalidate: granu bytes 32..55 are not used by granularity PASID and must be zero"},
+            {"granularity 3", [](auto& e) { e.granularity = 3; }, -EINVAL,
+             "invalidate: granularity 3 is unknown"},
+            {"padding[0]", [](auto& e) { e.padding[0] = 1; }, -EINVAL,
+             "invalidate: padding must be zero"},
+            {"padding[5]", [](auto& e) { e.padding[5] = 0x80; }, -EINVAL,
+             "invalidate: padding must be zero"},
+            {"no PASID flag", [](auto& e) { e.granu.addr_info.flags = 0; }, -EINVAL,
+             "invalidate: addr_info needs the PASID flag"},
+            {"flag bit 3", [](auto& e) { e.granu.addr_info.flags |= 8; }, -EINVAL,
+             "invalidate: unknown addr_info flags 0x9"},
+            {"archid 1", [](auto& e) { e.granu.addr_info.archid = 1; }, -EINVAL,
+             "invalidate: addr_info archid 1 must be 0 (VT-d)"},
+            {"archid bit 31", [](auto& e) { e.granu.addr_info.archid = 1u << 31; }, -EINVAL,
+             "invalidate: addr_info archid 2147483648 must be 0 (VT-d)"},
+            {"pasid 0", [](auto& e) { e.granu.addr_info.pasid = 0; }, -EINVAL,
+             "invalidate: addr_info pasid 0 is outside [1, 1048575]"},
+            {"pasid 2^20", [](auto& e) { e.granu.addr_info.pasid = 1u << 20; }, -EINVAL,
+             "invalidate: addr_info pasid 1048576 is outside [1, 1048575]"},
+            {"pasid 2^32 + pasid", [](auto& e) { e.granu.addr_info.pasid += 1ull << 32; }, -EINVAL,
+             nullptr},
+            {"pasid not allocated", [](auto& e) { e.granu.addr_info.pasid = (1u << 20) - 1; },
+             -ENOENT, "invalidate: PASID 1048575 is not allocated in this context"},
+            {"granule 2 KiB", [](auto& e) { e.granu.addr_info.granule_size = 2048; }, -EINVAL,
+             "invalidate: granule_size 0x800 is not a power of two of at least 4 KiB"},
+            {"granule 0", [](auto& e) { e.granu.addr_info.granule_size = 0; }, -EINVAL,
+             "invalidate: granule_size 0x0 is not a power of two of at least 4 KiB"},
+            {"granule 12 KiB", [](auto& e) { e.granu.addr_info.granule_size = 3 * 4096; }, -EINVAL,
+             "invalidate: granule_size 0x3000 is not a power of two of at least 4 KiB"},
+            {"nb_granules 0", [](auto& e) { e.granu.addr_info.nb_granules = 0; }, -EINVAL,
+             "invalidate: nb_granules is 0"},
+            {"size overflows",
+             [](auto& e) {
+                 e.granu.addr_info.granule_size = 1ull << 40;
+                 e.granu.addr_info.nb_granules = 1ull << 24;
+             },
+             -EINVAL, nullptr},
+            {"range wraps",
+             [&](auto& e) {
+                 e.granu.addr_info.addr = top;
+                 e.granu.addr_info.nb_granules = 2;
+             },
+             -EINVAL, nullptr},
+            // Valid, less usual: accepted (the fast check or the full one).
+            {"DEV_IOTLB only", [](auto& e) { e.cache = VSVA_CACHE_INV_TYPE_DEV_IOTLB; }, 0,
+             nullptr},
+            {"IOTLB and DEV_IOTLB",
+             [](auto& e) { e.cache = VSVA_CACHE_INV_TYPE_IOTLB | VSVA_CACHE_INV_TYPE_DEV_IOTLB; },
+             0, nullptr},
+            {"ARCHID and LEAF flags",
+             [](auto& e) {
+                 e.granu.addr_info.flags |= VSVA_INV_ADDR_FLAGS_ARCHID | VSVA_INV_ADDR_FLAGS_LEAF;
+             },
+             0, nullptr},
+            {"2 MiB granule, address inside it",
+             [](auto& e) {
+                 e.granu.addr_info.granule_size = 2ull << 20;
+                 e.granu.addr_info.addr += 0x1234;
+             },
+             0, nullptr},
+            {"last page of the address space", [&](auto& e) { e.granu.addr_info.addr = top; }, 0,
+             nullptr},
+            {"granule 2^63", [](auto& e) { e.granu.addr_info.granule_size = 1ull << 63; }, 0,
+             nullptr},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.what);
+        std::vector<vsva_cache_invalidate_info> v;
+        for (uint32_t i = 0; i < kN; i++)
+            v.push_back(inv_addr(pasid, base + i * 4096));
+        c.mutate(v[kAt]);
+        std::string one, msg;
+        int single = invalidate(fd(), dev, v[kAt], &one);
+        EXPECT_EQ(single, c.err) << one;
+        if (c.msg) {
+            EXPECT_EQ(one, c.msg);
+        }
+        vsva_emu_counters c0, c1;
+        ASSERT_EQ(counters(fd(), &c0), 0);
+        uint32_t handled = 99;
+        EXPECT_EQ(invalidate_batch(fd(), dev, 0, v.data(), sizeof(v[0]), kN, &handled, &msg),
+                  c.err);
+        ASSERT_EQ(counters(fd(), &c1), 0);
+        const uint32_t applied = c.err ? kAt : kN;
+        EXPECT_EQ(handled, applied);
+        EXPECT_EQ(c1.out_invalidations - c0.out_invalidations, applied);
+        EXPECT_EQ(msg, c.err ? "batch entry 40: " + one : std::string());
+    }
+}
+
+// The kernel copy of a batch is the context's own buffer, kept between
+// calls and grown to the largest batch: what one batch left there never
+// leaks into the next.  A batch whose array cannot be read whole fails
+// with EFAULT and applies nothing, also after a good batch of the same
+// size filled the buffer; sizes around the buffer's first size (64) and a
+// bigger batch all apply exactly their entries.
+TEST_F(Sizes, BatchCopyIsPerCallWithTheContextBuffer) {
+    const uint64_t base = 0x100000000000ull;
+    auto entries = [&](uint32_t n) {
+        std::vector<vsva_cache_invalidate_info> v;
+        for (uint32_t i = 0; i < n; i++)
+            v.push_back(inv_addr(pasid, base + i * 4096));
+        return v;
+    };
+    auto applied = [&](const void* arr, uint32_t n, uint32_t* handled, std::string* msg) {
+        vsva_emu_counters c0, c1;
+        EXPECT_EQ(counters(fd(), &c0), 0);
+        int rc = invalidate_batch(fd(), dev, 0, arr, sizeof(vsva_cache_invalidate_info), n, handled,
+                                  msg);
+        EXPECT_EQ(counters(fd(), &c1), 0);
+        EXPECT_EQ(c1.out_invalidations - c0.out_invalidations, *handled);
+        return rc;
+    };
+    std::string msg;
+    uint32_t handled;
+    for (uint32_t n : {1u, 63u, 64u, 65u, 200u, 64u, 1024u, 3u}) {
+        SCOPED_TRACE(n);
+        auto v = entries(n);
+        handled = 0;
+        EXPECT_EQ(applied(v.data(), n, &handled, &msg), 0) << msg;
+        EXPECT_EQ(handled, n);
+    }
+
+    // 64 entries whose last 8 lie in an unmapped page.
+    const size_t page = 4096, sz = sizeof(vsva_cache_invalidate_info);
+    auto* map = static_cast<uint8_t*>(
+            mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(map, MAP_FAILED);
+    ASSERT_EQ(munmap(map + page, page), 0);
+    uint8_t* arr = map + page - 56 * sz;
+    auto good = entries(56);
+    std::memcpy(arr, good.data(), 56 * sz);
+    for (uint32_t n : {64u, 57u, 200u}) {
+        SCOPED_TRACE(n);
+        // The buffer holds n good entries from the call before.
+        auto v = entries(n);
+        EXPECT_EQ(applied(v.data(), n, &handled, &msg), 0) << msg;
+        handled = 99;
+        EXPECT_EQ(applied(arr, n, &handled, &msg), -EFAULT);
+        EXPECT_EQ(handled, 0u);
+        EXPECT_EQ(
+                msg, "batch: cannot read " + std::to_string(n) + " entries at 0x" + [&] {
+                    char b[32];
+                    snprintf(b, sizeof(b), "%llx", (unsigned long long)(uintptr_t)arr);
+                    return std::string(b);
+                }());
+    }
+    // The readable part alone is a good batch.
+    handled = 0;
+    EXPECT_EQ(applied(arr, 56, &handled, &msg), 0) << msg;
+    EXPECT_EQ(handled, 56u);
+    munmap(map, page);
+}
+
+// Two threads batching on one context: one holds the context's buffer, the
+// other copies into its own; every entry of every call is applied.
+TEST_F(Sizes, ConcurrentBatchesShareNothing) {
+    constexpr uint32_t kCalls = 500;
+    const uint64_t base = 0x100000000000ull;
+    vsva_emu_counters c0, c1;
+    ASSERT_EQ(counters(fd(), &c0), 0);
+    std::atomic<int> bad{0};
+    auto run = [&](uint32_t n) {
+        std::vector<vsva_cache_invalidate_info> v;
+        for (uint32_t i = 0; i < n; i++)
+            v.push_back(inv_addr(pasid, base + i * 4096));
+        for (uint32_t k = 0; k < kCalls; k++) {
+            uint32_t handled = 0;
+            if (invalidate_batch(fd(), dev, 0, v.data(), sizeof(v[0]), n, &handled) || handled != n)
+                bad++;
+        }
+    };
+    std::thread a(run, 64), b(run, 48);
+    a.join();
+    b.join();
+    EXPECT_EQ(bad.load(), 0);
+    ASSERT_EQ(counters(fd(), &c1), 0);
+    EXPECT_EQ(c1.out_invalidations - c0.out_invalidations, kCalls * (64u + 48u));
 }
 
 } // namespace

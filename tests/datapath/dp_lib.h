@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -337,6 +340,108 @@ private:
     uint64_t next_, end_;
     int levels_;
     uint64_t root_;
+};
+
+// --- for the benchmarks (inv_bench, iommufd_bench) ----------------------
+
+// The split of an invalidation into UAPI layer and backend: with the
+// harness's module build, debugfs bench_skip_inv_backend set makes an
+// invalidation stop before the backend's flush.  False when absent.
+constexpr const char* kSkipHook = "/sys/kernel/debug/vsva/bench_skip_inv_backend";
+inline bool SetHook(bool on) {
+    FILE* f = fopen(kSkipHook, "w");
+    if (!f)
+        return false;
+    bool ok = fputs(on ? "1" : "0", f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
+// Guest RAM and page tables of a benchmark VM: tables from [kBenchPool,
+// kBenchPoolEnd), every 4 KiB page of the first 16 2 MiB regions from
+// kBenchVa mapped to the page at kBenchDataGpa.
+constexpr uint64_t kBenchRamGpa = 0x100000, kBenchRamLen = 8ull << 20;
+constexpr uint64_t kBenchPool = 0x100000, kBenchPoolEnd = 0x500000;
+constexpr uint64_t kBenchDataGpa = 0x600000;
+constexpr uint64_t kBenchVa = 0x200000000000ull;
+
+// One benchmark VM: a domain with guest RAM, a device at 00:@rid.0,
+// @npasids PASIDs bound to one 4-level table (above).  A failed setup
+// call is fatal (the program's name, the call, the errno).
+struct Vm {
+    Ctx ctx;
+    GuestRam ram;
+    std::unique_ptr<PageTables> pt;
+    uint32_t dom = 0, dev = 0;
+    std::vector<uint32_t> pasids;
+
+    [[noreturn]] static void Die(const char* what, int rc) {
+        fprintf(stderr, "%s: %s failed: %d (%s)\n", program_invocation_short_name, what, rc,
+                strerror(rc < 0 ? -rc : rc));
+        exit(1);
+    }
+    Vm(uint16_t rid, unsigned npasids) {
+        int rc;
+        if (!ctx.ok())
+            Die("open /dev/vsva", -errno);
+        if ((rc = ctx.DomainAlloc(&dom)))
+            Die("domain alloc", rc);
+        if ((rc = ram.Add(ctx, dom, kBenchRamGpa, kBenchRamLen)))
+            Die("map", rc);
+        pt = std::make_unique<PageTables>(ram, kBenchPool, kBenchPoolEnd, 4);
+        uint64_t t = pt->NewTable();
+        for (unsigned j = 0; j < 512; j++)
+            ram.Q(t + j * 8) = kBenchDataGpa | kUser;
+        for (unsigned r = 0; r < 16; r++)
+            ram.Q(pt->Entry(kBenchVa + r * k2M, 2)) = t | kUser;
+        if ((rc = ctx.Attach(Rid(rid), dom, 0, &dev)))
+            Die("attach", rc);
+        for (unsigned i = 0; i < npasids; i++) {
+            uint32_t p;
+            if ((rc = ctx.PasidAlloc(&p)))
+                Die("pasid alloc", rc);
+            if ((rc = ctx.Bind(dev, p, pt->root(), pt->aw())))
+                Die("bind", rc);
+            pasids.push_back(p);
+        }
+    }
+    // A read DMA that must translate (fatal otherwise): caches it.
+    void Dma(uint32_t pasid, uint64_t iova) {
+        uint64_t v;
+        struct vsva_emu_dma d;
+        int rc = ctx.Dma(dev, pasid, iova, &v, sizeof(v), 0, &d);
+        if (rc || (d.out_flags & VSVA_EMU_DMA_FAULTED))
+            Die("dma", rc ? rc : -(int)d.out_fault.reason);
+    }
+    // @n translations cached, spread over the PASIDs.
+    void Fill(unsigned n) {
+        for (unsigned i = 0; i < n; i++)
+            Dma(pasids[i % pasids.size()], kBenchVa + (i / pasids.size()) * k4K);
+    }
+    int Inv(const struct vsva_cache_invalidate_info& inv) { return ctx.Invalidate(dev, inv); }
+    // VSVA_CACHE_INVALIDATE_BATCH of @v on the device: 0 or -errno.
+    int Batch(std::vector<struct vsva_cache_invalidate_info>& v) {
+        uint32_t done;
+        return Batch(v, &done);
+    }
+    // The same, and *@done the entries applied (entry_num written back).
+    int Batch(std::vector<struct vsva_cache_invalidate_info>& v, uint32_t* done) {
+        struct vsva_cache_invalidate_batch b = {};
+        b.argsz = sizeof(b);
+        b.target_id = dev;
+        b.entry_len = sizeof(v[0]);
+        b.entry_num = (uint32_t)v.size();
+        b.data_uptr = (uintptr_t)v.data();
+        int rc = ctx.Call(VSVA_CACHE_INVALIDATE_BATCH, &b);
+        *done = b.entry_num;
+        return rc;
+    }
+    // 0 when the whole batch was applied, else -errno (or -EIO for a
+    // short count).
+    int BatchAll(std::vector<struct vsva_cache_invalidate_info>& v) {
+        uint32_t done;
+        int rc = Batch(v, &done);
+        return rc ? rc : (done == v.size() ? 0 : -EIO);
+    }
 };
 
 } // namespace dp

@@ -43,12 +43,8 @@ using namespace dp;
 
 namespace {
 
-constexpr uint64_t kRamGpa = 0x100000, kRamLen = 8ull << 20;
-constexpr uint64_t kPool = 0x100000, kPoolEnd = 0x500000;
-constexpr uint64_t kDataGpa = 0x600000;
-constexpr uint64_t kVa = 0x200000000000ull;
+constexpr uint64_t kVa = kBenchVa;
 constexpr unsigned kBatch = 64;
-constexpr const char* kSkipHook = "/sys/kernel/debug/vsva/bench_skip_inv_backend";
 
 int failures = 0;
 
@@ -64,65 +60,7 @@ void Expect(bool ok, const char* what) {
         failures++;
 }
 
-bool SetHook(bool on) {
-    FILE* f = fopen(kSkipHook, "w");
-    if (!f)
-        return false;
-    bool ok = fputs(on ? "1" : "0", f) >= 0;
-    return fclose(f) == 0 && ok;
-}
-
 // --- vsva ------------------------------------------------------------------
-
-// One VM as inv_bench builds it: guest RAM, a device, one PASID bound to a
-// 4-level table whose first 16 2 MiB regions map 4 KiB pages.
-struct Vm {
-    Ctx ctx;
-    GuestRam ram;
-    std::unique_ptr<PageTables> pt;
-    uint32_t dom = 0, dev = 0, pasid = 0;
-
-    Vm() {
-        int rc;
-        if (!ctx.ok())
-            Die("open /dev/vsva", -errno);
-        if ((rc = ctx.DomainAlloc(&dom)))
-            Die("domain alloc", rc);
-        if ((rc = ram.Add(ctx, dom, kRamGpa, kRamLen)))
-            Die("map", rc);
-        pt = std::make_unique<PageTables>(ram, kPool, kPoolEnd, 4);
-        uint64_t t = pt->NewTable();
-        for (unsigned j = 0; j < 512; j++)
-            ram.Q(t + j * 8) = kDataGpa | kUser;
-        for (unsigned r = 0; r < 16; r++)
-            ram.Q(pt->Entry(kVa + r * k2M, 2)) = t | kUser;
-        if ((rc = ctx.Attach(Rid(2), dom, 0, &dev)))
-            Die("attach", rc);
-        if ((rc = ctx.PasidAlloc(&pasid)))
-            Die("pasid alloc", rc);
-        if ((rc = ctx.Bind(dev, pasid, pt->root(), pt->aw())))
-            Die("bind", rc);
-    }
-    void Dma(uint64_t iova) {
-        uint64_t v;
-        struct vsva_emu_dma d;
-        int rc = ctx.Dma(dev, pasid, iova, &v, sizeof(v), 0, &d);
-        if (rc || (d.out_flags & VSVA_EMU_DMA_FAULTED))
-            Die("dma", rc ? rc : -(int)d.out_fault.reason);
-    }
-    int Inv(const struct vsva_cache_invalidate_info& inv) { return ctx.Invalidate(dev, inv); }
-    // 0 when the whole batch was applied, else -errno (or -EIO for a short count).
-    int Batch(std::vector<struct vsva_cache_invalidate_info>& v) {
-        struct vsva_cache_invalidate_batch b = {};
-        b.argsz = sizeof(b);
-        b.target_id = dev;
-        b.entry_len = sizeof(v[0]);
-        b.entry_num = (uint32_t)v.size();
-        b.data_uptr = (uintptr_t)v.data();
-        int rc = ctx.Call(VSVA_CACHE_INVALIDATE_BATCH, &b);
-        return rc ? rc : (b.entry_num == v.size() ? 0 : -EIO);
-    }
-};
 
 std::vector<struct vsva_cache_invalidate_info> AddrEntries(uint32_t pasid, uint64_t base,
                                                            unsigned n) {
@@ -142,12 +80,14 @@ struct VsvaFigures {
 
 VsvaFigures MeasureVsva() {
     VsvaFigures f;
-    Vm vm;
+    // One VM as inv_bench builds it: guest RAM, a device, one PASID.
+    Vm vm(2, 1);
+    const uint32_t pasid = vm.pasids[0];
     int rc = 0;
     // 256 translations cached, none at the flushed addresses (inv_bench's
     // case: a guest's flush after an unmap of pages no device touched).
     for (unsigned i = 0; i < 256; i++)
-        vm.Dma(kVa + i * k4K);
+        vm.Dma(pasid, kVa + i * k4K);
 
     struct vsva_info info = {};
     info.argsz = sizeof(info);
@@ -155,11 +95,11 @@ VsvaFigures MeasureVsva() {
            "vsva GET_INFO succeeds, max_batch >= 64");
     f.getinfo = Avg(4000, [&](unsigned) { rc |= vm.ctx.Call(VSVA_GET_INFO, &info); });
 
-    auto one = AddrEntries(vm.pasid, 0x100000000000ull, 1)[0];
-    auto v = AddrEntries(vm.pasid, 0x100000000000ull, kBatch);
+    auto one = AddrEntries(pasid, 0x100000000000ull, 1)[0];
+    auto v = AddrEntries(pasid, 0x100000000000ull, kBatch);
     auto c0 = vm.ctx.Counters();
     f.single = Avg(2000, [&](unsigned) { rc |= vm.Inv(one); });
-    f.batch = Avg(64, [&](unsigned) { rc |= vm.Batch(v); });
+    f.batch = Avg(64, [&](unsigned) { rc |= vm.BatchAll(v); });
     auto c1 = vm.ctx.Counters();
     if (rc)
         Die("vsva invalidation", rc);
@@ -172,7 +112,7 @@ VsvaFigures MeasureVsva() {
     f.split = SetHook(true);
     if (f.split) {
         f.single_uapi = Avg(2000, [&](unsigned) { rc |= vm.Inv(one); });
-        f.batch_uapi = Avg(64, [&](unsigned) { rc |= vm.Batch(v); });
+        f.batch_uapi = Avg(64, [&](unsigned) { rc |= vm.BatchAll(v); });
         SetHook(false);
         if (rc)
             Die("vsva invalidation (UAPI layer alone)", rc);
@@ -180,7 +120,7 @@ VsvaFigures MeasureVsva() {
 
     // The same batch size where each entry drops a cached translation: the
     // 64 pages are cached again by DMAs (not timed) before each call.
-    auto hit = AddrEntries(vm.pasid, kVa, kBatch);
+    auto hit = AddrEntries(pasid, kVa, kBatch);
     const unsigned reps = 32;
     // What the two clock reads around a call add to it.
     volatile double sink = 0;
@@ -191,9 +131,9 @@ VsvaFigures MeasureVsva() {
         double sum = 0;
         for (unsigned r = 0; r < reps; r++) {
             for (unsigned i = 0; i < kBatch; i++)
-                vm.Dma(kVa + i * k4K);
+                vm.Dma(pasid, kVa + i * k4K);
             double t0 = NowNs();
-            rc |= vm.Batch(hit);
+            rc |= vm.BatchAll(hit);
             sum += NowNs() - t0;
         }
         double t = sum / reps - clock;

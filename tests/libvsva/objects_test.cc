@@ -3,7 +3,7 @@
  * The object layer against the fake kernel: what each call puts on the
  * wire (argsz, ids, payload bytes, err_uptr), kernel messages, ownership
  * and teardown order, and batch submission (chunks, partial batches,
- * fallback to single calls).
+ * fallback to single calls; from a queue and from the caller's array).
  */
 #include <map>
 
@@ -378,6 +378,108 @@ TEST(Batch, EmptyQueueMakesNoCall) {
     auto out = dev->invalidate(q);
     ASSERT_TRUE(out.has_value());
     EXPECT_EQ(out->total, 0u);
+    EXPECT_TRUE(k.calls.empty());
+}
+
+/* ---- batches from the caller's own array ----------------------------- */
+
+std::vector<Invalidation> adjacent_pages(int n) {
+    std::vector<Invalidation> v;
+    for (int i = 0; i < n; i++) // mergeable, but a span is submitted as it is
+        v.push_back(*Invalidation::range(Cache::Iotlb, 5, 0x10000 + i * 0x1000ull, 0x1000));
+    return v;
+}
+
+TEST(SpanBatch, SubmittedInPlaceUnmergedInOrder) {
+    BatchKernel k;
+    auto ctx = k.open();
+    auto dev = ctx->create_domain()->attach(1);
+    k.calls.clear();
+    const auto entries = adjacent_pages(64);
+    auto out = dev->invalidate(std::span<const Invalidation>(entries));
+    ASSERT_TRUE(out.has_value());
+    EXPECT_TRUE(out->complete());
+    EXPECT_EQ(out->total, 64u);
+    ASSERT_EQ(k.calls.size(), 1u);
+    auto b = as<vsva_cache_invalidate_batch>(k.calls[0].arg);
+    EXPECT_EQ(b.flags, 0u);
+    EXPECT_EQ(b.target_id, dev->id());
+    EXPECT_EQ(b.entry_len, 56u);
+    EXPECT_EQ(b.entry_num, 64u) << "no merging on this path";
+    EXPECT_EQ(b.data_uptr, reinterpret_cast<std::uintptr_t>(entries.data()))
+            << "the kernel reads the caller's array: no copy";
+    ASSERT_EQ(k.calls[0].payload.size(), 64u * 56);
+    EXPECT_EQ(std::memcmp(k.calls[0].payload.data(), entries.data(), 64 * 56), 0);
+}
+
+TEST(SpanBatch, DomainTargetAndChunksPointIntoTheArray) {
+    BatchKernel k;
+    k.info.out_max_batch = 16;
+    auto ctx = k.open();
+    auto dom = ctx->create_domain();
+    k.calls.clear();
+    const auto entries = adjacent_pages(40);
+    auto out = dom->invalidate(entries); // a vector converts to the span
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(out->done, 40u);
+    ASSERT_EQ(k.calls.size(), 3u);
+    const std::size_t starts[] = {0, 16, 32}, sizes[] = {16, 16, 8};
+    for (int i = 0; i < 3; i++) {
+        auto b = as<vsva_cache_invalidate_batch>(k.calls[i].arg);
+        EXPECT_EQ(b.flags, unsigned(VSVA_TARGET_DOMAIN));
+        EXPECT_EQ(b.target_id, dom->id());
+        EXPECT_EQ(b.entry_num, sizes[i]);
+        EXPECT_EQ(b.data_uptr, reinterpret_cast<std::uintptr_t>(&entries[starts[i]]));
+    }
+}
+
+TEST(SpanBatch, PartialAndFailedBatches) {
+    BatchKernel k;
+    k.info.out_max_batch = 16;
+    k.fail_call = 1;
+    k.fail_after = 3;
+    auto ctx = k.open();
+    auto dev = ctx->create_domain()->attach(1);
+    const auto entries = adjacent_pages(64);
+    auto out = dev->invalidate(entries);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(out->done, 19u);
+    EXPECT_EQ(out->total, 64u);
+    ASSERT_TRUE(out->error.has_value());
+    EXPECT_EQ(out->error->code(), EINVAL);
+    EXPECT_EQ(out->error->message(), "cache-invalidate: entry 3: bad granule");
+
+    BatchKernel k2;
+    k2.fail_call = 0;
+    k2.fail_after = 0;
+    auto ctx2 = k2.open();
+    auto dev2 = ctx2->create_domain()->attach(1);
+    auto none = dev2->invalidate(entries);
+    ASSERT_FALSE(none.has_value());
+    EXPECT_EQ(none.error().code(), EINVAL);
+    EXPECT_EQ(none.error().op(), "cache-invalidate-batch");
+}
+
+TEST(SpanBatch, SingleCallsWithoutTheFeatureAndEmptySpan) {
+    BatchKernel k;
+    k.info.out_features &= ~VSVA_FEAT_CACHE_INV_BATCH;
+    auto ctx = k.open();
+    auto dev = ctx->create_domain()->attach(1);
+    k.calls.clear();
+    const auto entries = adjacent_pages(5);
+    auto out = dev->invalidate(entries);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(out->done, 5u);
+    ASSERT_EQ(k.calls.size(), 5u);
+    for (int i = 0; i < 5; i++) {
+        EXPECT_EQ(k.calls[i].cmd, VSVA_CACHE_INVALIDATE);
+        auto op = as<vsva_nesting_op>(k.calls[i].arg);
+        EXPECT_EQ(op.data_uptr, reinterpret_cast<std::uintptr_t>(&entries[i]));
+    }
+    k.calls.clear();
+    auto empty = dev->invalidate(std::span<const Invalidation>());
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->total, 0u);
     EXPECT_TRUE(k.calls.empty());
 }
 

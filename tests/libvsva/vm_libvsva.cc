@@ -310,6 +310,36 @@ TEST_F(Bound, StaleTranslationUntilBatchedInvalidation) {
     EXPECT_EQ(read4(kIova), "BBBB");
 }
 
+TEST_F(Bound, StaleTranslationUntilArrayInvalidation) {
+    EXPECT_EQ(read4(kIova), "AAAA");
+    retarget(kPageB);
+    std::vector<Invalidation> arr; // the caller's array, submitted in place
+    for (int i = 0; i < 16; i++)
+        arr.push_back(*Invalidation::range(Cache::Iotlb | Cache::DeviceTlb, pasid(),
+                                           kIova - 0x8000 + i * 0x1000ull, 0x1000));
+    const auto before = counters(ctx()).invalidations;
+    auto out = dev_->invalidate(std::span<const Invalidation>(arr).first(8));
+    ASSERT_OK(out);
+    EXPECT_EQ(out->total, 8u) << "not merged";
+    EXPECT_EQ(counters(ctx()).invalidations, before + 8);
+    EXPECT_EQ(read4(kIova), "AAAA") << "kIova is entry 8: not submitted yet";
+    out = dom_->invalidate(arr);
+    ASSERT_OK(out);
+    EXPECT_TRUE(out->complete());
+    EXPECT_EQ(counters(ctx()).invalidations, before + 8 + 16);
+    EXPECT_EQ(read4(kIova), "BBBB");
+
+    // An entry the kernel refuses stops the batch there: the ones before it
+    // are applied, the rest are not.
+    arr[3] = *Invalidation::pasid(Cache::Iotlb, pasid() + 1000);
+    out = dev_->invalidate(arr);
+    ASSERT_OK(out);
+    EXPECT_EQ(out->done, 3u);
+    ASSERT_TRUE(out->error.has_value());
+    EXPECT_EQ(out->error->code(), ENOENT) << out->error->to_string();
+    EXPECT_EQ(counters(ctx()).invalidations, before + 8 + 16 + 3);
+}
+
 TEST_F(Bound, EveryValidMatrixEntryAccepted) {
     const auto before = counters(ctx()).invalidations;
     std::vector<Invalidation> all = {

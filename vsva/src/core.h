@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -224,7 +225,7 @@ Result<Context> adopt_with(int fd, Feature require, IoctlFn fn, void* cookie);
 
 /** Submit prepared entries to a target (device id or domain id). */
 Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::uint32_t target,
-                                  const std::vector<Invalidation>& entries);
+                                  std::span<const Invalidation> entries);
 
 } // namespace vsva::detail
 

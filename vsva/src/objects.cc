@@ -76,7 +76,7 @@ Result<BatchOutcome> submit_queue(const Core& core, std::uint32_t flags, std::ui
 } // namespace
 
 Result<BatchOutcome> submit_batch(const Core& core, std::uint32_t flags, std::uint32_t target,
-                                  const std::vector<Invalidation>& entries) {
+                                  std::span<const Invalidation> entries) {
     BatchOutcome out;
     out.total = entries.size();
     if (entries.empty())
@@ -213,6 +213,10 @@ Result<BatchOutcome> Domain::invalidate(InvalidationQueue& queue) const {
     return detail::submit_queue(*s_->core, VSVA_TARGET_DOMAIN, s_->id, queue);
 }
 
+Result<BatchOutcome> Domain::invalidate(std::span<const Invalidation> entries) const {
+    return detail::submit_batch(*s_->core, VSVA_TARGET_DOMAIN, s_->id, entries);
+}
+
 Result<void> Domain::destroy() {
     if (!s_)
         return {};
@@ -251,6 +255,10 @@ Result<void> Device::invalidate(const Invalidation& inv) const {
 
 Result<BatchOutcome> Device::invalidate(InvalidationQueue& queue) const {
     return detail::submit_queue(*s_->dom->core, 0, s_->id, queue);
+}
+
+Result<BatchOutcome> Device::invalidate(std::span<const Invalidation> entries) const {
+    return detail::submit_batch(*s_->dom->core, 0, s_->id, entries);
 }
 
 Result<void> Device::detach() {

@@ -362,6 +362,17 @@ public:
     VSVA_EXPORT Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
 
     /**
+     * Submit @entries for every device of this domain as they are: in
+     * order, not merged, and not copied (an Invalidation is the v1 payload,
+     * so the kernel reads the caller's array in place; it must stay valid
+     * for the duration of the call only).  For a caller that keeps its
+     * entries in an array of its own (built once, or rewritten in place)
+     * and wants no queue in between.  Chunks, the fallback to single calls
+     * and the result are those of invalidate(InvalidationQueue&).
+     */
+    VSVA_EXPORT Result<BatchOutcome> invalidate(std::span<const Invalidation> entries) const;
+
+    /**
      * Destroy now (VSVA_DOMAIN_DESTROY).  The object is empty afterwards.
      * Errors: EBUSY (Mappings or Devices of it still exist).
      */
@@ -407,6 +418,9 @@ public:
 
     /** Submit and empty @queue for this device; see Domain::invalidate(). */
     VSVA_EXPORT Result<BatchOutcome> invalidate(InvalidationQueue& queue) const;
+
+    /** Submit @entries for this device, in place; see Domain::invalidate(). */
+    VSVA_EXPORT Result<BatchOutcome> invalidate(std::span<const Invalidation> entries) const;
 
     /**
      * Detach now (VSVA_DEVICE_DETACH).  The object is empty afterwards.

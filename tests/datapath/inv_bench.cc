@@ -221,7 +221,9 @@ double Pct(std::vector<double> v, double p) {
 // Alone and noisy samples are taken in alternating blocks (B paused, B
 // flooding), so that a change of the host's load during the run (this
 // machine's two cores run other jobs) falls on both sides alike instead of
-// on whichever side ran at that moment.
+// on whichever side ran at that moment.  "Alone" means alone in vsva: a
+// paused B keeps its vCPU busy in user space (an idle TCG vCPU and one that
+// runs cost the host differently, which is not what this measures).
 void NoisyNeighbor() {
     const unsigned n = 20000, blocks = 10, per_block = n / blocks;
     Vm a(2, 2);
@@ -235,8 +237,11 @@ void NoisyNeighbor() {
         Vm b(3, 4);
         int rc = 0;
         while (!stop.load(std::memory_order_relaxed)) {
-            if (!flooding.load(std::memory_order_relaxed)) { // paused: vCPU 1 idles
-                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            // Paused, B spins in user space: vCPU 1 stays as busy as while
+            // B floods, so the two phases differ only in what B asks of
+            // vsva, not in the host CPU time the two vCPUs compete for.
+            if (!flooding.load(std::memory_order_relaxed)) {
+                __builtin_ia32_pause();
                 continue;
             }
             b.Fill(kIotlbFill);
@@ -250,7 +255,7 @@ void NoisyNeighbor() {
     std::vector<double> alone, noisy;
     for (unsigned k = 0; k < blocks; k++) {
         flooding = false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2)); // B's last round ends
+        std::this_thread::sleep_for(std::chrono::milliseconds(2)); // B's round ends
         auto x = Latencies(a, per_block);
         alone.insert(alone.end(), x.begin(), x.end());
         const unsigned long before = b_calls.load();

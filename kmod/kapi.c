@@ -360,7 +360,7 @@ vsva_inv_pasids_ok(struct vsva_ctx *ctx,
 		if ((u32)e->granu.addr_info.pasid == last)
 			continue;
 		pasid = vsva_inv_pasid(e);
-		if (!pasid || pasid == last)
+		if (!pasid)
 			continue;
 		if (!vsva_ioasid_find(ctx->set, pasid)) {
 			*bad = pasid;

@@ -332,9 +332,8 @@ static unsigned int emu_inv_devtlb_n(struct emu_cache *c,
 		.match_dom = true, .match_dev = true,
 		.kind_mask = BIT(EMU_K_LEAF),
 	};
-	unsigned int i, nf = 0;
-
 	const struct emu_pasid_list *pl;
+	unsigned int i, nf = 0;
 
 	emu_cache_lock(c);
 	pl = c->hint;
